@@ -68,4 +68,21 @@ int vstream_ferror(VSTREAM *vp);
 int vstream_ftimeout(VSTREAM *vp);
 void vstream_clearerr(VSTREAM *vp);
 
+/*
+ * Additions (H2):
+ * vstream_set_io() with a NULL fn restores the default hook for that
+ * direction (timed_read/timed_write on the descriptor, EINTR retried).
+ * vstream_get_line() with limit 0 is a programming error (msg_panic).
+ * VSTREAM_IN, VSTREAM_OUT, VSTREAM_ERR are streams on descriptors 0, 1, 2,
+ * created on first use and never freed (flush VSTREAM_OUT before exit).
+ * vstream_fopen() adds O_CLOEXEC; files it opens have no timeout.
+ * vstream_fdopen() never fails (a bad fd shows up as an error on use).
+ */
+#define VSTREAM_BUFSIZE 8192
+
+VSTREAM *vstream_std(int fd);                      /* fd 0, 1 or 2 */
+#define VSTREAM_IN (vstream_std(0))
+#define VSTREAM_OUT (vstream_std(1))
+#define VSTREAM_ERR (vstream_std(2))
+
 #endif
