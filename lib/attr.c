@@ -42,14 +42,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "attr.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "sock.h"
 
 #define ATTR_ITEMS_MAX 64 /* named items in one attr_scan() call */
 
@@ -472,50 +469,6 @@ int attr_scan_nv(VSTREAM *fp, size_t value_max, NVTABLE *table)
 /* ---------------------------------------------------------------- */
 /* request/reply */
 
-/* attr_unix_connect - connect to a UNIX stream socket within timeout seconds */
-static int attr_unix_connect(const char *path, int timeout)
-{
-    struct sockaddr_un sun;
-    struct timespec start, now, pause = {0, 10 * 1000 * 1000};
-    int fd;
-
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    strcpy(sun.sun_path, path);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
-        return -1;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    /* a full listen queue gives EAGAIN; retry until the deadline */
-    while (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
-        if (errno != EAGAIN && errno != EINTR) {
-            int saved = errno;
-
-            close(fd);
-            errno = saved;
-            return -1;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (timeout > 0 && now.tv_sec - start.tv_sec >= timeout) {
-            close(fd);
-            errno = ETIMEDOUT;
-            return -1;
-        }
-        nanosleep(&pause, NULL);
-    }
-    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
-        int saved = errno;
-
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
-}
-
 static int attr_clnt_exchange(VSTREAM *fp, int reply_flags, va_list *ap)
 {
     if (attr_vprint_ptr(fp, ap) < 0)
@@ -527,15 +480,18 @@ static int attr_clnt_exchange(VSTREAM *fp, int reply_flags, va_list *ap)
 
 int attr_clnt_request(const char *path, int timeout, int reply_flags, ...)
 {
+    VSTRING *why = vstring_alloc(100);
     VSTREAM *fp;
     va_list ap;
     int fd;
     int ret;
 
-    if ((fd = attr_unix_connect(path, timeout)) < 0) {
-        msg_warn("connect to %s: %m", path);
+    if ((fd = unix_connect(path, timeout, why)) < 0) {
+        msg_warn("%s", vstring_str(why));
+        vstring_free(why);
         return -1;
     }
+    vstring_free(why);
     fp = vstream_fdopen(fd, O_RDWR);
     vstream_set_path(fp, path);
     vstream_set_timeout(fp, timeout);
