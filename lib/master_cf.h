@@ -28,6 +28,7 @@ typedef struct MASTER_CF_ENTRY {
     int argc;       /* command + args */
     char **argv;    /* NULL-terminated */
     int line;       /* line number where the entry starts */
+    int end_line;   /* line number of its last continuation line */
 } MASTER_CF_ENTRY;
 
 typedef struct MASTER_CF {
@@ -38,5 +39,26 @@ typedef struct MASTER_CF {
 MASTER_CF *master_cf_read(const char *path, VSTRING *why);
 MASTER_CF *master_cf_parse(const char *text, const char *path, VSTRING *why);
 void master_cf_free(MASTER_CF *cf);
+
+/*
+ * Helpers. master_cf_parse_buf() also rejects NUL bytes (text need not be
+ * NUL-terminated). master_cf_find() returns the entry for service/type or
+ * NULL. master_cf_format() replaces buf with the entry as one normalized
+ * line (columns padded as postconf -M prints them; an argument with white
+ * space is written as "{ arg }"). master_cf_field() returns column n
+ * (0 = service ... 6 = maxproc), and MASTER_CF_FIELD_NAMES names them as
+ * postconf -F does, with "command" (7) last.
+ */
+#define MASTER_CF_LINE_MAX (64 * 1024)      /* bytes in one logical line */
+#define MASTER_CF_FILE_MAX (4 * 1024 * 1024) /* bytes in master.cf */
+#define MASTER_CF_ARGS_MAX 1024             /* command + arguments */
+#define MASTER_CF_FIELD_NAMES \
+    {"service", "type", "private", "unprivileged", "chroot", "wakeup", "process_limit", "command"}
+
+MASTER_CF *master_cf_parse_buf(const char *text, size_t len, const char *path, VSTRING *why);
+MASTER_CF_ENTRY *master_cf_find(MASTER_CF *cf, const char *service, const char *type);
+const char *master_cf_field(const MASTER_CF_ENTRY *entry, int n);
+VSTRING *master_cf_format(VSTRING *buf, const MASTER_CF_ENTRY *entry);
+VSTRING *master_cf_format_command(VSTRING *buf, const MASTER_CF_ENTRY *entry);
 
 #endif
