@@ -123,6 +123,11 @@ struct DICT {
     int lock_fd;                /* rebuild/update: descriptor holding our lock */
 };
 
+/* sizes taken from main.cf by the programs that care (postmap, daemons) */
+extern size_t dict_lmdb_map_size;      /* lmdb_map_size */
+extern size_t dict_db_read_cache;      /* berkeley_db_read_buffer_size */
+extern size_t dict_db_write_cache;     /* berkeley_db_create_buffer_size */
+
 /* opening and closing */
 DICT *dict_open(const char *spec, int open_flags, int dict_flags);
 void dict_close(DICT *dict);
@@ -188,6 +193,29 @@ void dict_src_close(DICT_SRC *src);
  */
 int dict_src_split_map(char *line, char **key, char **value, VSTRING *why);
 int dict_src_split_alias(char *line, char **key, char **value, VSTRING *why);
+
+/*
+ * Table tools shared by postmap and postalias (dict_build.c).
+ *
+ * dict_build() fills an open rebuild (see dict_rebuild_open) from src:
+ * DICT_SRC_MAP lines are "key whitespace value", DICT_SRC_ALIAS lines are
+ * aliases(5) "name: value". Each bad line is logged as an error
+ * "FILE:LINE: reason"; a duplicate key as a warning (not with
+ * DICT_FLAG_DUP_IGNORE or DICT_FLAG_DUP_REPLACE). Returns the number of
+ * entries added, or -1 with why when any line was bad or an update failed
+ * (the caller then aborts the rebuild, leaving the old table).
+ *
+ * dict_query_list() looks key up in each table of specs in order and
+ * returns the first answer: DICT_STAT_FOUND with *value (valid until the
+ * next call), DICT_STAT_NOTFOUND, or DICT_STAT_ERROR with why (an error
+ * in an earlier table stops the search).
+ */
+#define DICT_SRC_MAP 0
+#define DICT_SRC_ALIAS 1
+
+long dict_build(DICT *dict, DICT_SRC *src, int style, VSTRING *why);
+int dict_query_list(ARGV *specs, const char *key, int dict_flags, const char **value,
+                    VSTRING *why);
 
 /* for table implementations */
 DICT *dict_alloc(const char *type, const char *name, size_t size, int open_flags, int dict_flags);

@@ -4,6 +4,9 @@
  * SYNOPSIS
  *	#include "dict.h"
  *
+ *	size_t dict_db_read_cache
+ *	size_t dict_db_write_cache
+ *
  *	DICT *dict_db_open(const char *type, const char *name,
  *			const char *path, int open_flags, int dict_flags)
  * DESCRIPTION
@@ -25,6 +28,9 @@
  *	with DICT_FLAG_SYNC_UPDATE. Readers take no lock: postmap never
  *	changes a file that readers have open, it replaces it.
  *
+ *	The Berkeley DB cache is dict_db_read_cache bytes for a table
+ *	opened read-only, dict_db_write_cache for one being written.
+ *
  *	A file that is not a database of the right type, or a database
  *	call that fails, gives DICT_STAT_ERROR with Berkeley DB's own
  *	message where it gave one.
@@ -40,8 +46,8 @@
 #include "mymalloc.h"
 #include "vstring.h"
 
-#define DICT_DB_READ_CACHE (128 * 1024)
-#define DICT_DB_WRITE_CACHE (16 * 1024 * 1024)
+size_t dict_db_read_cache = 128 * 1024;
+size_t dict_db_write_cache = 16 * 1024 * 1024;
 
 typedef struct DICT_DB {
     DICT dict;
@@ -268,8 +274,9 @@ DICT *dict_db_open(const char *type, const char *name, const char *path, int ope
                               db_strerror(err));
     db->set_errcall(db, dict_db_errcall);
     dict_db_last_msg[0] = 0;
-    err = db->set_cachesize(db, 0, (db_flags & DB_RDONLY) ? DICT_DB_READ_CACHE
-                                                          : DICT_DB_WRITE_CACHE, 0);
+    err = db->set_cachesize(db, 0, (u_int32_t) ((db_flags & DB_RDONLY) ? dict_db_read_cache
+                                                                       : dict_db_write_cache),
+                            0);
     if (err == 0)
         err = db->open(db, NULL, path, NULL, db_type, db_flags, 0644);
     if (err != 0) {
