@@ -103,7 +103,9 @@ int lock_file_wait(int fd, int how, int timeout)
         if (errno != EAGAIN)
             return -1;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (timeout <= 0 || now.tv_sec - start.tv_sec >= timeout) {
+        if (timeout <= 0
+            || (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000
+                   >= (long) timeout * 1000) {
             errno = EAGAIN;
             return -1;
         }
