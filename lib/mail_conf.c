@@ -89,6 +89,7 @@
 #include <unistd.h>
 
 #include "htable.h"
+#include "mail_paths.h" /* generated: DEF_CONFIG_DIR, DEF_DAEMON_DIR, DEF_COMMAND_DIR */
 #include "mail_conf.h"
 #include "msg.h"
 #include "mymalloc.h"

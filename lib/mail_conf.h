@@ -34,7 +34,7 @@
 #include "vstring.h"
 
 #ifndef DEF_CONFIG_DIR
-#define DEF_CONFIG_DIR "/etc/postern"
+#define DEF_CONFIG_DIR "/etc/postern" /* mail_conf.c uses the build's SYSCONFDIR; call mail_conf_dir(NULL) */
 #endif
 
 /* Limits that bound hostile input. */

@@ -537,7 +537,7 @@ static void test_read_file(void **state)
     assert_string_equal(mail_conf_dir(NULL), dir);
     assert_string_equal(mail_conf_dir("/other"), "/other");
     unsetenv("MAIL_CONFIG");
-    assert_string_equal(mail_conf_dir(NULL), DEF_CONFIG_DIR);
+    assert_string_equal(mail_conf_dir(NULL), mail_conf_default("config_directory"));
 
     unlink(path);
     rmdir(dir);
