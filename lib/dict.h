@@ -217,6 +217,15 @@ long dict_build(DICT *dict, DICT_SRC *src, int style, VSTRING *why);
 int dict_query_list(ARGV *specs, const char *key, int dict_flags, const char **value,
                     VSTRING *why);
 
+/*
+ * dict_tool_main() is the whole of postmap (style DICT_SRC_MAP) and
+ * postalias/newaliases (DICT_SRC_ALIAS): it parses argv, reads main.cf,
+ * does the work and returns the exit status (with -q/-d: 0 found, 1 not
+ * found, 2 error; otherwise 0, errors fatal with status 1). It uses the
+ * standard streams.
+ */
+int dict_tool_main(int argc, char **argv, int style);
+
 /* for table implementations */
 DICT *dict_alloc(const char *type, const char *name, size_t size, int open_flags, int dict_flags);
 int dict_set_error(DICT *dict, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
