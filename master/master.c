@@ -347,8 +347,8 @@ int main(int argc, char **argv)
     event_enable_read(sig_watch_fd(), master_sig_event, NULL);
 
     master_conf_start();
-    msg_info("daemon started -- version %s, configuration %s", var_mail_version, var_config_dir);
     msg_set_stderr(0);
+    msg_info("daemon started -- version %s, configuration %s", var_mail_version, var_config_dir);
     daemonize_ready();
     if (exit_time > 0)
         event_request_timer(master_exit_event, NULL, exit_time * 1000L);

@@ -97,8 +97,13 @@ int master_conf_reload(void)
     MASTER_SERV *next;
     MASTER_SERV **link;
 
-    if (mail_conf_read_check(var_config_dir, why) < 0 || mail_conf_eval_check(why) < 0
-        || master_owner_init(why) < 0) {
+    char *config_dir = mystrdup(var_config_dir);  /* mail_conf replaces var_config_dir */
+    int ok;
+
+    ok = mail_conf_read_check(config_dir, why) == 0 && mail_conf_eval_check(why) == 0
+        && master_owner_init(why) == 0;
+    myfree(config_dir);
+    if (!ok) {
         msg_warn("%s -- configuration not reloaded", vstring_str(why));
         vstring_free(why);
         return -1;
