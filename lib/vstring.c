@@ -36,7 +36,8 @@
  *	drops trailing white space.
  *
  *	Every function keeps the content NUL-terminated. Sizes that would
- *	overflow are fatal.
+ *	overflow are fatal. The copy and cat functions accept a source that
+ *	lies inside the destination itself (the sprintf functions do not).
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -113,8 +114,18 @@ VSTRING *vstring_addch(VSTRING *vp, int ch)
 
 VSTRING *vstring_memcat(VSTRING *vp, const void *src, size_t len)
 {
-    vstring_reserve(vp, len);
-    memmove(vp->data + vp->len, src, len);
+    const char *cp = src;
+
+    /* the source may lie inside our own buffer, which may move */
+    if (cp >= vp->data && cp < vp->data + vp->size) {
+        size_t offset = (size_t) (cp - vp->data);
+
+        vstring_reserve(vp, len);
+        cp = vp->data + offset;
+    } else {
+        vstring_reserve(vp, len);
+    }
+    memmove(vp->data + vp->len, cp, len);
     vp->len += len;
     vp->data[vp->len] = 0;
     return vp;
