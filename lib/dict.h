@@ -265,11 +265,13 @@ DICT *dict_mem_create(const char *type, const char *name, int open_flags, int di
  * A pattern is "/regex/flags" (any delimiter) when delimited is set,
  * else one word (cidr). compile() returns the compiled pattern (NULL +
  * why) and its number of capture groups; prepare() may parse the key once
- * per lookup (NULL: the key can never match); match() returns 1, 0, or -1
- * (with why) and fills offsets[2 * i], offsets[2 * i + 1] for group i
+ * per lookup (NULL: the key can never match); match() returns 1, 0, -1
+ * (with why), or DICT_PAT_NOT_APPLICABLE (no match even when negated),
+ * and on a match fills offsets[2 * i], offsets[2 * i + 1] for group i
  * (-1 when the group did not take part), up to ngroups.
  */
 #define DICT_PAT_MAX_GROUPS 100
+#define DICT_PAT_NOT_APPLICABLE 2  /* match(): the rule does not apply to this key */
 
 typedef struct DICT_PAT_OPS {
     int delimited;

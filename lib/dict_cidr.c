@@ -14,8 +14,10 @@
  *	error, as is a prefix longer than the address.
  *
  *	A lookup key must be an IPv4 or IPv6 address (brackets allowed);
- *	any other key matches no rule. An IPv4 key never matches an IPv6
- *	pattern, nor the other way round.
+ *	any other key matches no rule. A rule of the other address family
+ *	does not apply to a key at all: "!10.0.0.0/8" does not match an
+ *	IPv6 key, and "if 10.0.0.0/8" and "if !10.0.0.0/8" blocks are both
+ *	skipped for one.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -111,7 +113,7 @@ static int dict_cidr_match(void *compiled, const char *key, void *prepared, long
     (void) why;
     (void) ngroups;
     if (addr->family != net->family)
-        return 0;
+        return DICT_PAT_NOT_APPLICABLE;
     if (memcmp(addr->bytes, net->bytes, (size_t) full) != 0)
         return 0;
     if (rest && ((addr->bytes[full] ^ net->bytes[full]) & (0xff << (8 - rest)) & 0xff))

@@ -39,6 +39,10 @@
  *	reason", so mail is deferred rather than routed by half a table.
  *	The error is logged once at open time.
  *
+ *	A matcher may answer DICT_PAT_NOT_APPLICABLE (cidr: an IPv6 key
+ *	and an IPv4 rule): the rule then neither matches nor, negated,
+ *	matches, and an "if" block is skipped.
+ *
  *	dict_pattern_ops() returns the matcher of "regexp", "pcre" or
  *	"cidr". dict_pattern_text() builds such a table from memory.
  */
@@ -323,7 +327,10 @@ static int dict_pattern_get(DICT *dict, const char *key, const char **value)
             ret = DICT_STAT_ERROR;
             break;
         }
-        if (status != rule->negate) {
+        if (status == DICT_PAT_NOT_APPLICABLE) {
+            if (rule->kind == DICT_PAT_IF)
+                i = rule->endif;
+        } else if (status != rule->negate) {
             if (rule->kind == DICT_PAT_MATCH) {
                 dict_pattern_expand(dp->result, rule->result, key, offsets);
                 *value = vstring_str(dp->result);
