@@ -252,7 +252,11 @@ static int vstream_write_all(VSTREAM *vp, const char *buf, size_t len)
     ssize_t n;
 
     while (len > 0) {
-        n = vp->write_fn(vp->fd, (void *) buf, len, vp->timeout, vp->context);
+        /* a regular file needs neither poll nor send(): write directly */
+        if (vp->is_file && vp->write_fn == timed_write)
+            n = write(vp->fd, buf, len);
+        else
+            n = vp->write_fn(vp->fd, (void *) buf, len, vp->timeout, vp->context);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
