@@ -6,7 +6,7 @@
  * master_cf_read() parses the file into entries: comments and blank lines
  * are skipped, a line starting with white space continues the previous one,
  * "-" in a column means "the default" and is kept as "-" (callers apply
- * defaults: private y, unpriv y, chroot y, wakeup 0, maxproc
+ * defaults: private y, unpriv y, chroot n (as Postfix 3.0 and later), wakeup 0, maxproc
  * $default_process_limit). argv holds the command and its arguments, split
  * on white space, with "{ ... }" grouping honoured, "-o name=value" kept as
  * given. Errors (too few columns, bad type, bad y/n/-) return NULL with a
