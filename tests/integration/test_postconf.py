@@ -604,3 +604,17 @@ def test_usage(postconf, confdir):
     assert "usage:" in r.stderr
     r = postconf(confdir, "-d", "-n")
     assert r.returncode == 1
+
+
+def test_shipped_main_cf(postconf, tmp_path):
+    (tmp_path / "main.cf").write_text((ROOT / "conf" / "main.cf").read_text())
+    r = postconf(tmp_path, "-n")
+    assert r.returncode == 0
+    assert r.stderr == ""
+    assert lines(r.stdout) == ["compatibility_level = 3.6"]
+    # every commented-out example names a real parameter
+    text = (ROOT / "conf" / "main.cf").read_text()
+    examples = sorted(set(re.findall(r"^#([a-z0-9_]+) = ", text, re.M)))
+    assert examples
+    r = postconf(tmp_path, "-d", *examples)
+    assert r.returncode == 0, r.stderr
