@@ -296,6 +296,9 @@ static int addr_parse_path_cursor(ADDR_CURSOR *c, VSTRING *addr, int whole)
             return -1;
         has_domain = 1;
     }
+    /* the internal form could not tell "a@b" (no domain) from a@b */
+    if (!has_domain && memchr(vstring_str(addr), '@', local_end) != NULL)
+        return addr_fail(c, "missing domain after local part with '@'");
     if (!has_domain && (c->flags & ADDRESS_STRICT)
         && !((c->flags & ADDRESS_POSTMASTER) && local_end == 10
              && strncasecmp(vstring_str(addr), "postmaster", 10) == 0))
@@ -543,6 +546,9 @@ static int addr_list_spec(ADDR_TOKENS *tl, size_t s, size_t e, ARGV *argv, VSTRI
             vstring_strcpy(why, "invalid domain");
             return -1;
         }
+    } else if (memchr(vstring_str(buf), '@', vstring_len(buf)) != NULL) {
+        vstring_strcpy(why, "missing domain after local part with '@'");
+        return -1;
     }
     if (s < e) {
         vstring_strcpy(why, "junk after address");
@@ -550,6 +556,11 @@ static int addr_list_spec(ADDR_TOKENS *tl, size_t s, size_t e, ARGV *argv, VSTRI
     }
     if (vstring_len(buf) > ADDRESS_LENIENT_MAX) {
         vstring_strcpy(why, "address too long");
+        return -1;
+    }
+    /* a quoted HTAB is fine in a display name, not in an address (RFC 5321) */
+    if (memchr(vstring_str(buf), '\t', vstring_len(buf)) != NULL) {
+        vstring_strcpy(why, "control character in address");
         return -1;
     }
     if (argv->argc >= ADDRESS_LIST_COUNT_MAX) {

@@ -25,7 +25,8 @@
  *	"<>" only with ADDRESS_NULL_OK (result ""); a source route
  *	"<@a,@b:user@domain>" is checked and dropped; a domain literal must
  *	be "[IPv4]" or "[IPv6:...]" (valid_mailhost_literal); an empty
- *	local part must be written "" (quoted).
+ *	local part must be written "" (quoted); a local part holding '@'
+ *	("\"a@b\"") needs a domain, as its internal form would be ambiguous.
  *	Lenient mode (no ADDRESS_STRICT), for Postfix-like tolerance of
  *	broken clients: the angle brackets may be missing; the local part
  *	may have dots anywhere ("a..b", ".a") and mix quoted and unquoted
@@ -49,10 +50,12 @@
  *	name may hold anything but the structural specials; a local part
  *	is words separated by single dots; a domain as in lenient mode, or
  *	an address literal; an address without a domain ("user") is
- *	accepted. Empty list elements are skipped, an empty "<>" is an
- *	error, groups do not nest and must end with ';'. Header text may
+ *	accepted unless its local part holds '@'. Empty list elements are
+ *	skipped, an empty "<>" is an error, groups do not nest and must end
+ *	with ';'. Header text may
  *	hold 8-bit bytes (RFC 6532); other control characters than HTAB,
- *	CR and LF are refused. Limits: ADDRESS_LIST_INPUT_MAX bytes,
+ *	CR and LF are refused, and an address (not a display name) may not
+ *	hold a quoted HTAB either. Limits: ADDRESS_LIST_INPUT_MAX bytes,
  *	ADDRESS_LIST_COUNT_MAX addresses, ADDRESS_LENIENT_MAX per address.
  *
  * address_quote(out, addr)

@@ -85,6 +85,8 @@ static const PATH_CASE path_cases[] = {
     {"<\"a\\\\b\"@example.com>", S, "a\\b@example.com"},
     {"<\"\"@example.com>", S, "@example.com"},
     {"<\"plain\"@example.com>", S, "plain@example.com"},
+    {"<\"a@b\">", L, NULL},
+    {"<\"a@b\">", S | P, NULL},
     {"<\"a\"b@example.com>", S, NULL},
     {"<\"a\".\"b\"@example.com>", S, NULL},
     {"<\"a\".\"b\"@example.com>", L, "a.b@example.com"},
@@ -432,6 +434,11 @@ static const LIST_CASE list_cases[] = {
     {"<@r1,@r2 a@b>", NULL},
     {"<a@b;c>", NULL},
     {"\\a@b", NULL},
+    {"\"a@b\"", NULL},
+    {"\"a\tb\"@x", NULL},
+    {"\"a\r\n\tb\"@x", NULL},
+    {"\"tab\there\" <a@b>", "a@b"},
+    {"<\"a@b\">", NULL},
     {NULL, NULL},
 };
 
