@@ -73,7 +73,7 @@ static int addr_is_ctl(int ch)
 /* addr_lenient_domain - labels of [A-Za-z0-9_-] (and 8-bit), no empty label */
 static int addr_lenient_domain(const char *domain, int utf8)
 {
-    const unsigned char *cp = (const unsigned char *) domain;
+    const unsigned char *cp = (const unsigned char *)domain;
     size_t label = 0;
 
     if (*cp == 0)
@@ -99,8 +99,8 @@ int address_valid_domain(const char *domain, int flags)
     if (domain[0] == '[')
         return valid_mailhost_literal(domain, 0);
     if (flags & ADDRESS_STRICT)
-        return strlen(domain) <= ADDRESS_DOMAIN_MAX
-               && valid_hostname_flags(domain, utf8 ? VALID_HOSTNAME_UTF8 : 0, 0);
+        return strlen(domain) <= ADDRESS_DOMAIN_MAX &&
+               valid_hostname_flags(domain, utf8 ? VALID_HOSTNAME_UTF8 : 0, 0);
     return addr_lenient_domain(domain, utf8);
 }
 
@@ -109,15 +109,15 @@ int address_valid_domain(const char *domain, int flags)
 
 typedef struct ADDR_CURSOR {
     const unsigned char *str;
-    size_t len;   /* bytes we may look at */
-    size_t pos;   /* next byte */
+    size_t len; /* bytes we may look at */
+    size_t pos; /* next byte */
     int flags;
     int utf8;
     VSTRING *why;
 } ADDR_CURSOR;
 
 #define CUR_END(c) ((c)->pos >= (c)->len)
-#define CUR_PEEK(c) (CUR_END(c) ? -1 : (int) (c)->str[(c)->pos])
+#define CUR_PEEK(c) (CUR_END(c) ? -1 : (int)(c)->str[(c)->pos])
 
 static int addr_fail(ADDR_CURSOR *c, const char *reason)
 {
@@ -212,8 +212,8 @@ static int addr_path_domain(ADDR_CURSOR *c, VSTRING *out)
             if (CUR_END(c))
                 return addr_fail(c, "unbalanced '[' in domain");
             ch = c->str[c->pos];
-            if (addr_is_ctl(ch) || ch >= 0x80 || ch == ' ' || ch == '\\'
-                || (ch == '[' && c->pos > start))
+            if (addr_is_ctl(ch) || ch >= 0x80 || ch == ' ' || ch == '\\' ||
+                (ch == '[' && c->pos > start))
                 return addr_fail(c, "invalid character in address literal");
             vstring_addch(out, ch);
             c->pos++;
@@ -224,9 +224,8 @@ static int addr_path_domain(ADDR_CURSOR *c, VSTRING *out)
             return addr_fail(c, "invalid address literal");
         return 0;
     }
-    while ((ch = CUR_PEEK(c)) >= 0
-           && (addr_is_alnum(ch) || ch == '-' || ch == '.' || ch == '_'
-               || (c->utf8 && ch >= 0x80))) {
+    while ((ch = CUR_PEEK(c)) >= 0 &&
+           (addr_is_alnum(ch) || ch == '-' || ch == '.' || ch == '_' || (c->utf8 && ch >= 0x80))) {
         vstring_addch(out, ch);
         c->pos++;
     }
@@ -299,9 +298,9 @@ static int addr_parse_path_cursor(ADDR_CURSOR *c, VSTRING *addr, int whole)
     /* the internal form could not tell "a@b" (no domain) from a@b */
     if (!has_domain && memchr(vstring_str(addr), '@', local_end) != NULL)
         return addr_fail(c, "missing domain after local part with '@'");
-    if (!has_domain && (c->flags & ADDRESS_STRICT)
-        && !((c->flags & ADDRESS_POSTMASTER) && local_end == 10
-             && strncasecmp(vstring_str(addr), "postmaster", 10) == 0))
+    if (!has_domain && (c->flags & ADDRESS_STRICT) &&
+        !((c->flags & ADDRESS_POSTMASTER) && local_end == 10 &&
+          strncasecmp(vstring_str(addr), "postmaster", 10) == 0))
         return addr_fail(c, "missing domain");
     if (bracket) {
         if (CUR_PEEK(c) != '>')
@@ -327,7 +326,7 @@ int address_parse_path(const char *str, size_t len, int flags, VSTRING *addr, si
 
     vstring_reset(addr);
     vstring_reset(why);
-    cur.str = (const unsigned char *) str;
+    cur.str = (const unsigned char *)str;
     cur.len = len > ADDRESS_LENIENT_MAX ? ADDRESS_LENIENT_MAX + 1 : len;
     cur.pos = 0;
     cur.flags = flags;
@@ -596,8 +595,8 @@ static int addr_list_element(ADDR_TOKENS *tl, size_t s, size_t e, ARGV *argv, VS
     }
     if (tl->tok[s].type == '@') {
         while (s < gt && tl->tok[s].type != ':') {
-            if (tl->tok[s].type != '@' && tl->tok[s].type != ',' && tl->tok[s].type != '.'
-                && tl->tok[s].type != TOK_ATOM && tl->tok[s].type != TOK_DLIT) {
+            if (tl->tok[s].type != '@' && tl->tok[s].type != ',' && tl->tok[s].type != '.' &&
+                tl->tok[s].type != TOK_ATOM && tl->tok[s].type != TOK_DLIT) {
                 vstring_strcpy(why, "bad source route");
                 return -1;
             }
@@ -710,7 +709,7 @@ ARGV *address_parse_list(const char *str, size_t len, VSTRING *why)
     tl.tok = mymalloc(tl.size * sizeof(*tl.tok));
     tl.text = vstring_alloc(len + 1);
     argv = argv_alloc(4);
-    ret = addr_tokenize((const unsigned char *) str, len, &tl, why);
+    ret = addr_tokenize((const unsigned char *)str, len, &tl, why);
     if (ret == 0)
         ret = addr_list_parse(&tl, argv, why);
     myfree(tl.tok);
@@ -733,7 +732,7 @@ static int addr_dot_atom(const char *s, size_t len)
     if (len == 0)
         return 0;
     for (size_t i = 0; i < len; i++) {
-        int ch = (unsigned char) s[i];
+        int ch = (unsigned char)s[i];
 
         if (ch == '.') {
             if (prev == '.')
@@ -749,11 +748,11 @@ static int addr_dot_atom(const char *s, size_t len)
 int address_quote(VSTRING *out, const char *addr)
 {
     const char *at = strrchr(addr, '@');
-    size_t local_len = at ? (size_t) (at - addr) : strlen(addr);
+    size_t local_len = at ? (size_t)(at - addr) : strlen(addr);
 
     vstring_reset(out);
     for (const char *cp = addr; *cp; cp++) {
-        if (addr_is_ctl((unsigned char) *cp))
+        if (addr_is_ctl((unsigned char)*cp))
             return -1;
     }
     if (*addr == 0)
@@ -783,10 +782,10 @@ int address_unquote(VSTRING *out, const char *addr)
     vstring_reset(out);
     /* find the last '@' outside quotes, and check the quoting */
     for (cp = addr; *cp; cp++) {
-        if (addr_is_ctl((unsigned char) *cp))
+        if (addr_is_ctl((unsigned char)*cp))
             return -1;
         if (*cp == '\\') {
-            if (cp[1] == 0 || addr_is_ctl((unsigned char) cp[1]))
+            if (cp[1] == 0 || addr_is_ctl((unsigned char)cp[1]))
                 return -1;
             cp++;
         } else if (*cp == '"') {
@@ -820,7 +819,7 @@ int address_split(const char *addr, VSTRING *local, VSTRING *domain)
         return 0;
     }
     if (local)
-        vstring_memcpy(local, addr, (size_t) (at - addr));
+        vstring_memcpy(local, addr, (size_t)(at - addr));
     if (domain)
         vstring_strcpy(domain, at + 1);
     return 1;

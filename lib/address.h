@@ -83,12 +83,12 @@
 #include "argv.h"
 #include "vstring.h"
 
-#define ADDRESS_LOCAL_MAX 64               /* RFC 5321 4.5.3.1.1 */
-#define ADDRESS_DOMAIN_MAX 255             /* RFC 5321 4.5.3.1.2 */
-#define ADDRESS_PATH_MAX 256               /* RFC 5321 4.5.3.1.3 */
-#define ADDRESS_LENIENT_MAX 2048           /* any mode, one path or address */
-#define ADDRESS_LIST_INPUT_MAX (1 << 20)   /* bytes of one header value */
-#define ADDRESS_LIST_COUNT_MAX 10000       /* addresses in one header value */
+#define ADDRESS_LOCAL_MAX 64             /* RFC 5321 4.5.3.1.1 */
+#define ADDRESS_DOMAIN_MAX 255           /* RFC 5321 4.5.3.1.2 */
+#define ADDRESS_PATH_MAX 256             /* RFC 5321 4.5.3.1.3 */
+#define ADDRESS_LENIENT_MAX 2048         /* any mode, one path or address */
+#define ADDRESS_LIST_INPUT_MAX (1 << 20) /* bytes of one header value */
+#define ADDRESS_LIST_COUNT_MAX 10000     /* addresses in one header value */
 
 /* address_parse_path() flags */
 #define ADDRESS_STRICT (1 << 0)     /* RFC 5321 syntax and lengths */

@@ -98,10 +98,10 @@ static int attr_name_ok(const char *name, size_t len)
     if (len == 0 || len > ATTR_NAME_MAX)
         return 0;
     for (size_t i = 0; i < len; i++) {
-        int ch = (unsigned char) name[i];
+        int ch = (unsigned char)name[i];
 
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
-              || ch == '_' || ch == '.' || ch == '-'))
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '.' || ch == '-'))
             return 0;
     }
     return 1;
@@ -142,7 +142,7 @@ static int attr_print_check(VSTREAM *fp, va_list *ap)
         case ATTR_TYPE_INT:
             name = va_arg(*ap, const char *);
             attr_check_name(name);
-            (void) va_arg(*ap, long);
+            (void)va_arg(*ap, long);
             break;
         case ATTR_TYPE_NV: {
             NVTABLE *table = va_arg(*ap, NVTABLE *);
@@ -274,7 +274,7 @@ static int attr_read_name(VSTREAM *fp, char *name, int first)
             msg_warn("%s: attribute name too long", vstream_path(fp));
             return -1;
         }
-        name[len++] = (char) ch;
+        name[len++] = (char)ch;
     }
     name[len] = 0;
     if (len == 0)
@@ -300,8 +300,7 @@ static int attr_read_value(VSTREAM *fp, const char *name, VSTRING *buf, size_t l
         if (ch == 0)
             return 0;
         if (vstring_len(buf) >= limit) {
-            msg_warn("%s: value of attribute %s exceeds %zu bytes", vstream_path(fp), name,
-                     limit);
+            msg_warn("%s: value of attribute %s exceeds %zu bytes", vstream_path(fp), name, limit);
             return -1;
         }
         vstring_addch(buf, ch);
@@ -399,14 +398,14 @@ static int attr_vscan_ptr(VSTREAM *fp, int flags, size_t value_max, va_list *ap)
             return -1;
         }
         if (item->type == ATTR_TYPE_GET_STR) {
-            if (attr_read_value(fp, name, (VSTRING *) item->target, value_max) < 0)
+            if (attr_read_value(fp, name, (VSTRING *)item->target, value_max) < 0)
                 return -1;
         } else {
             if (attr_read_value(fp, name, scratch, value_max) < 0)
                 return -1;
-            if (attr_parse_long(vstring_str(scratch), (long *) item->target) < 0) {
-                msg_warn("%s: attribute %s: bad numerical value \"%.30s\"", vstream_path(fp),
-                         name, vstring_str(scratch));
+            if (attr_parse_long(vstring_str(scratch), (long *)item->target) < 0) {
+                msg_warn("%s: attribute %s: bad numerical value \"%.30s\"", vstream_path(fp), name,
+                         vstring_str(scratch));
                 return -1;
             }
         }
@@ -463,7 +462,7 @@ int attr_scan_nv(VSTREAM *fp, size_t value_max, NVTABLE *table)
 {
     if (attr_scan_limit(fp, ATTR_FLAG_NONE, value_max, ATTR_GET_NV(table), ATTR_END) < 0)
         return -1;
-    return (int) table->used;
+    return (int)table->used;
 }
 
 /* ---------------------------------------------------------------- */

@@ -61,10 +61,10 @@
 #include "vstream.h"
 #include "vstring.h"
 
-#define ATTR_NAME_MAX 256                  /* bytes of a name */
-#define ATTR_VALUE_MAX (64 * 1024)         /* default bytes of a value */
+#define ATTR_NAME_MAX 256                      /* bytes of a name */
+#define ATTR_VALUE_MAX (64 * 1024)             /* default bytes of a value */
 #define ATTR_VALUE_HARD_MAX (16 * 1024 * 1024) /* largest limit a caller may set */
-#define ATTR_COUNT_MAX 1024                /* pairs in one request or reply */
+#define ATTR_COUNT_MAX 1024                    /* pairs in one request or reply */
 
 typedef HTABLE NVTABLE;
 
@@ -96,7 +96,7 @@ static inline NVTABLE *attr_arg_nv(NVTABLE *table)
 }
 
 #define ATTR_STR(name, value) ATTR_TYPE_STR, attr_arg_str(name), attr_arg_str(value)
-#define ATTR_INT(name, value) ATTR_TYPE_INT, attr_arg_str(name), (long) (value)
+#define ATTR_INT(name, value) ATTR_TYPE_INT, attr_arg_str(name), (long)(value)
 #define ATTR_NV(table) ATTR_TYPE_NV, attr_arg_nv(table)
 #define ATTR_GET_STR(name, vp) ATTR_TYPE_GET_STR, attr_arg_str(name), attr_arg_vstring(vp)
 #define ATTR_GET_INT(name, lp) ATTR_TYPE_GET_INT, attr_arg_str(name), attr_arg_longp(lp)

@@ -25,8 +25,8 @@
 const char *queue_id_make(VSTRING *buf, ino_t ino, const struct timeval *tv)
 {
     if (tv->tv_usec < 0 || tv->tv_usec > 999999)
-        msg_panic("queue_id_make: bad microseconds %ld", (long) tv->tv_usec);
-    vstring_sprintf(buf, "%05lX%llX", (unsigned long) tv->tv_usec, (unsigned long long) ino);
+        msg_panic("queue_id_make: bad microseconds %ld", (long)tv->tv_usec);
+    vstring_sprintf(buf, "%05lX%llX", (unsigned long)tv->tv_usec, (unsigned long long)ino);
     return vstring_str(buf);
 }
 

@@ -45,11 +45,13 @@ static const struct {
     int type;
     const char *name;
 } rec_types[] = {
-    {REC_TYPE_SIZE, "size"},   {REC_TYPE_TIME, "time"},     {REC_TYPE_FROM, "from"},
-    {REC_TYPE_RCPT, "rcpt"},   {REC_TYPE_DONE, "done"},     {REC_TYPE_ORCP, "orcp"},
-    {REC_TYPE_NOTIFY, "notify"}, {REC_TYPE_DSN_ORCPT, "dsn_orcpt"}, {REC_TYPE_ATTR, "attr"},
-    {REC_TYPE_MESG, "mesg"},   {REC_TYPE_NORM, "norm"},     {REC_TYPE_CONT, "cont"},
-    {REC_TYPE_XTRA, "xtra"},   {REC_TYPE_END, "end"},
+    {REC_TYPE_SIZE, "size"},     {REC_TYPE_TIME, "time"},
+    {REC_TYPE_FROM, "from"},     {REC_TYPE_RCPT, "rcpt"},
+    {REC_TYPE_DONE, "done"},     {REC_TYPE_ORCP, "orcp"},
+    {REC_TYPE_NOTIFY, "notify"}, {REC_TYPE_DSN_ORCPT, "dsn_orcpt"},
+    {REC_TYPE_ATTR, "attr"},     {REC_TYPE_MESG, "mesg"},
+    {REC_TYPE_NORM, "norm"},     {REC_TYPE_CONT, "cont"},
+    {REC_TYPE_XTRA, "xtra"},     {REC_TYPE_END, "end"},
 };
 
 #define REC_NTYPES (sizeof(rec_types) / sizeof(rec_types[0]))
@@ -86,11 +88,11 @@ int rec_put(VSTREAM *fp, int type, const char *data, size_t len)
         return REC_TYPE_ERROR;
     }
     if (len > REC_DATA_MAX) {
-        msg_warn("%s: rec_put: record of %zu bytes exceeds the limit of %d", vstream_path(fp),
-                 len, REC_DATA_MAX);
+        msg_warn("%s: rec_put: record of %zu bytes exceeds the limit of %d", vstream_path(fp), len,
+                 REC_DATA_MAX);
         return REC_TYPE_ERROR;
     }
-    hdr[n++] = (unsigned char) type;
+    hdr[n++] = (unsigned char)type;
     do {
         hdr[n] = val & 0x7f;
         val >>= 7;
@@ -173,7 +175,7 @@ int rec_get(VSTREAM *fp, VSTRING *buf, size_t maxlen)
             return rec_get_fail(fp, buf, type, "length field too long");
         if ((ch = vstream_getc(fp)) == VSTREAM_EOF)
             return rec_get_fail(fp, buf, type, "truncated length");
-        len |= (uint64_t) (ch & 0x7f) << (7 * i);
+        len |= (uint64_t)(ch & 0x7f) << (7 * i);
         if ((ch & 0x80) == 0) {
             if (ch == 0 && i > 0)
                 return rec_get_fail(fp, buf, type, "non-minimal length");
@@ -183,9 +185,9 @@ int rec_get(VSTREAM *fp, VSTRING *buf, size_t maxlen)
     if (len > maxlen)
         return rec_get_fail(fp, buf, type, "length over limit");
     while (len > 0) {
-        size_t want = len > sizeof(chunk) ? sizeof(chunk) : (size_t) len;
+        size_t want = len > sizeof(chunk) ? sizeof(chunk) : (size_t)len;
 
-        if (vstream_fread(fp, chunk, want) != (ssize_t) want)
+        if (vstream_fread(fp, chunk, want) != (ssize_t)want)
             return rec_get_fail(fp, buf, type, "truncated data");
         vstring_memcat(buf, chunk, want);
         len -= want;
@@ -196,7 +198,7 @@ int rec_get(VSTREAM *fp, VSTRING *buf, size_t maxlen)
 int rec_goto(VSTREAM *fp, off_t offset)
 {
     if (offset < 0 || vstream_fseek(fp, offset, SEEK_SET) != offset) {
-        msg_warn("%s: seek to record at offset %lld: %m", vstream_path(fp), (long long) offset);
+        msg_warn("%s: seek to record at offset %lld: %m", vstream_path(fp), (long long)offset);
         return -1;
     }
     return 0;
@@ -219,11 +221,11 @@ int rec_mark_done(VSTREAM *fp, off_t offset)
         ret = 0;
     } else if (type != REC_TYPE_RCPT) {
         msg_warn("%s: rec_mark_done: record at offset %lld has type %d (%s), not rcpt",
-                 vstream_path(fp), (long long) offset, type, rec_type_name(type));
+                 vstream_path(fp), (long long)offset, type, rec_type_name(type));
     } else if (rec_goto(fp, offset) == 0) {
         if (vstream_putc(REC_TYPE_DONE, fp) == VSTREAM_EOF || vstream_fsync(fp) == VSTREAM_EOF)
             msg_warn("%s: rec_mark_done: write/fsync at offset %lld: %m", vstream_path(fp),
-                     (long long) offset);
+                     (long long)offset);
         else
             ret = 0;
     }

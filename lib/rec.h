@@ -82,13 +82,12 @@
 #define REC_TYPE_EOF (-1)   /* clean end of file */
 #define REC_TYPE_ERROR (-2) /* malformed, truncated or I/O error */
 
-#define REC_VARINT_MAX 5              /* bytes of length */
+#define REC_VARINT_MAX 5                /* bytes of length */
 #define REC_DATA_MAX (64 * 1024 * 1024) /* bytes of data in any record */
-#define REC_ATTR_NAME_MAX 256         /* bytes of an ATTR record's name */
+#define REC_ATTR_NAME_MAX 256           /* bytes of an ATTR record's name */
 
 int rec_put(VSTREAM *fp, int type, const char *data, size_t len);
-int rec_fprintf(VSTREAM *fp, int type, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int rec_fprintf(VSTREAM *fp, int type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int rec_vfprintf(VSTREAM *fp, int type, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 int rec_put_line(VSTREAM *fp, const char *data, size_t len, size_t piece_max);

@@ -59,7 +59,7 @@ int valid_hostname_flags(const char *name, int flags, int gripe)
             msg_warn("valid_hostname: empty hostname");
         return 0;
     }
-    for (cp = (const unsigned char *) name; *cp; prev = *cp++) {
+    for (cp = (const unsigned char *)name; *cp; prev = *cp++) {
         if (++total > VALID_HOSTNAME_MAX) {
             if (gripe)
                 msg_warn("valid_hostname: bad length %zu for %.100s...", strlen(name), name);
@@ -80,8 +80,8 @@ int valid_hostname_flags(const char *name, int flags, int gripe)
             label_numeric = 1;
             continue;
         }
-        if (vh_is_alnum(*cp) || ((flags & VALID_HOSTNAME_UNDERSCORE) && *cp == '_')
-            || ((flags & VALID_HOSTNAME_UTF8) && *cp >= 0x80)) {
+        if (vh_is_alnum(*cp) || ((flags & VALID_HOSTNAME_UNDERSCORE) && *cp == '_') ||
+            ((flags & VALID_HOSTNAME_UTF8) && *cp >= 0x80)) {
             if (*cp < '0' || *cp > '9')
                 label_numeric = 0;
         } else if (*cp == '-') {
@@ -172,8 +172,8 @@ int valid_ipv6(const char *addr, int gripe)
     struct in6_addr sin6;
     size_t len = strnlen(addr, VALID_IPV6_MAX + 1);
 
-    if (len == 0 || len > VALID_IPV6_MAX || strspn(addr, "0123456789abcdefABCDEF:.") != len
-        || inet_pton(AF_INET6, addr, &sin6) != 1) {
+    if (len == 0 || len > VALID_IPV6_MAX || strspn(addr, "0123456789abcdefABCDEF:.") != len ||
+        inet_pton(AF_INET6, addr, &sin6) != 1) {
         if (gripe)
             msg_warn("valid_ipv6: invalid IPv6 address: %.100s", addr);
         return 0;

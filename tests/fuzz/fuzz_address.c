@@ -32,8 +32,8 @@ static void check_round_trip(const char *internal)
     vstring_sprintf(path, "<%s>", vstring_str(quoted));
     if (vstring_len(path) > ADDRESS_LENIENT_MAX)
         return;
-    if (address_parse_path(vstring_str(path), vstring_len(path), ADDRESS_UTF8, addr2, NULL, why)
-        != 0)
+    if (address_parse_path(vstring_str(path), vstring_len(path), ADDRESS_UTF8, addr2, NULL, why) !=
+        0)
         abort();
     if (strcmp(vstring_str(addr2), internal) != 0)
         abort();
@@ -41,7 +41,7 @@ static void check_round_trip(const char *internal)
 
 static void check_result(const char *internal)
 {
-    for (const unsigned char *cp = (const unsigned char *) internal; *cp; cp++)
+    for (const unsigned char *cp = (const unsigned char *)internal; *cp; cp++)
         if (*cp < 0x20 || *cp == 0x7f)
             abort();
 }
@@ -67,26 +67,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
 
-    if (address_parse_path((const char *) data, size, flags, addr, NULL, why) == 0) {
+    if (address_parse_path((const char *)data, size, flags, addr, NULL, why) == 0) {
         check_result(vstring_str(addr));
         if (flags & ADDRESS_STRICT) {
-            if (address_parse_path((const char *) data, size, flags & ~ADDRESS_STRICT, addr2,
-                                   NULL, why)
-                    != 0
-                || strcmp(vstring_str(addr), vstring_str(addr2)) != 0)
+            if (address_parse_path((const char *)data, size, flags & ~ADDRESS_STRICT, addr2, NULL,
+                                   why) != 0 ||
+                strcmp(vstring_str(addr), vstring_str(addr2)) != 0)
                 abort();
         }
         check_round_trip(vstring_str(addr));
     } else if (vstring_len(why) == 0 || vstring_len(addr) != 0) {
         abort();
     }
-    if (address_parse_path((const char *) data, size, flags, addr, &used, why) == 0) {
+    if (address_parse_path((const char *)data, size, flags, addr, &used, why) == 0) {
         if (used == 0 || used > size)
             abort();
         check_result(vstring_str(addr));
     }
 
-    if ((argv = address_parse_list((const char *) data, size, why)) != NULL) {
+    if ((argv = address_parse_list((const char *)data, size, why)) != NULL) {
         for (int i = 0; i < argv->argc; i++) {
             check_result(argv->argv[i]);
             check_round_trip(argv->argv[i]);

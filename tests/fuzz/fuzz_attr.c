@@ -40,7 +40,7 @@ static void check_table(NVTABLE *table, size_t limit)
     fp = vstream_fdopen(out_fd, O_RDWR);
     if (attr_print(fp, ATTR_NV(table), ATTR_END) != 0 || vstream_fseek(fp, 0, SEEK_SET) != 0)
         abort();
-    if (attr_scan_nv(fp, limit, again) != (int) table->used)
+    if (attr_scan_nv(fp, limit, again) != (int)table->used)
         abort();
     for (HTABLE_INFO **hp = list; *hp; hp++) {
         const char *v = attr_nv_find(again, (*hp)->key);
@@ -64,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (in_fd < 0) {
         msg_set_logfile("/dev/null");
-        if ((in_fd = memfd_create("fuzz_attr_in", 0)) < 0
-            || (out_fd = memfd_create("fuzz_attr_out", 0)) < 0)
+        if ((in_fd = memfd_create("fuzz_attr_in", 0)) < 0 ||
+            (out_fd = memfd_create("fuzz_attr_out", 0)) < 0)
             abort();
         s1 = vstring_alloc(100);
         s2 = vstring_alloc(100);
@@ -76,8 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     limit = limits[(data[0] >> 2) & 3];
     data++;
     size--;
-    if (ftruncate(in_fd, 0) < 0 || (size > 0 && pwrite(in_fd, data, size, 0) != (ssize_t) size)
-        || lseek(in_fd, 0, SEEK_SET) != 0)
+    if (ftruncate(in_fd, 0) < 0 || (size > 0 && pwrite(in_fd, data, size, 0) != (ssize_t)size) ||
+        lseek(in_fd, 0, SEEK_SET) != 0)
         abort();
     fp = vstream_fdopen(in_fd, O_RDONLY);
     table = attr_nv_create();
@@ -85,9 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int ret;
 
         if (round % 2 == 0) {
-            ret = attr_scan_limit(fp, flags, limit, ATTR_GET_STR("name", s1),
-                                  ATTR_GET_INT("n", &num), ATTR_GET_STR("x", s2),
-                                  ATTR_GET_NV(table), ATTR_END);
+            ret =
+                attr_scan_limit(fp, flags, limit, ATTR_GET_STR("name", s1), ATTR_GET_INT("n", &num),
+                                ATTR_GET_STR("x", s2), ATTR_GET_NV(table), ATTR_END);
             if (ret > 3)
                 abort();
         } else {

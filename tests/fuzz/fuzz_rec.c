@@ -21,9 +21,9 @@
 #include "msg.h"
 #include "rec.h"
 
-#define FUZZ_DATA_MAX 1024  /* rec_get() limit */
-#define FUZZ_REC_MAX 8192   /* records remembered (max_len 4096 gives fewer) */
-#define FUZZ_RCPT_MAX 64    /* recipients marked done */
+#define FUZZ_DATA_MAX 1024 /* rec_get() limit */
+#define FUZZ_REC_MAX 8192  /* records remembered (max_len 4096 gives fewer) */
+#define FUZZ_RCPT_MAX 64   /* recipients marked done */
 
 static int mem_fd = -1;
 static VSTRING *buf;
@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         buf = vstring_alloc(100);
     }
-    if (ftruncate(mem_fd, 0) < 0 || (size > 0 && pwrite(mem_fd, data, size, 0) != (ssize_t) size)
-        || lseek(mem_fd, 0, SEEK_SET) != 0)
+    if (ftruncate(mem_fd, 0) < 0 || (size > 0 && pwrite(mem_fd, data, size, 0) != (ssize_t)size) ||
+        lseek(mem_fd, 0, SEEK_SET) != 0)
         abort();
     fp = vstream_fdopen(mem_fd, O_RDWR);
     for (;;) {

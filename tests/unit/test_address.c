@@ -29,7 +29,7 @@ static VSTRING *why;
 
 static int setup(void **state)
 {
-    (void) state;
+    (void)state;
     addr = vstring_alloc(100);
     why = vstring_alloc(100);
     return 0;
@@ -37,7 +37,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    (void) state;
+    (void)state;
     vstring_free(addr);
     vstring_free(why);
     return 0;
@@ -180,7 +180,7 @@ static const PATH_CASE path_cases[] = {
 
 static void test_path_table(void **state)
 {
-    (void) state;
+    (void)state;
     for (const PATH_CASE *tc = path_cases; tc->input; tc++) {
         int ret = address_parse_path(tc->input, strlen(tc->input), tc->flags, addr, NULL, why);
 
@@ -195,8 +195,7 @@ static void test_path_table(void **state)
             if (ret != 0)
                 fail_msg("rejected \"%s\" flags %d: %s", tc->input, tc->flags, vstring_str(why));
             if (strcmp(vstring_str(addr), tc->want) != 0)
-                fail_msg("\"%s\": got \"%s\" want \"%s\"", tc->input, vstring_str(addr),
-                         tc->want);
+                fail_msg("\"%s\": got \"%s\" want \"%s\"", tc->input, vstring_str(addr), tc->want);
         }
     }
 }
@@ -206,7 +205,7 @@ static void test_path_used(void **state)
     const char *line = "<user@example.com> SIZE=1000 BODY=8BITMIME";
     size_t used = 0;
 
-    (void) state;
+    (void)state;
     assert_int_equal(address_parse_path(line, strlen(line), S, addr, &used, why), 0);
     assert_string_equal(vstring_str(addr), "user@example.com");
     assert_int_equal(used, strlen("<user@example.com>"));
@@ -245,7 +244,7 @@ static void test_path_nul(void **state)
     static const char in5[] = "<user@[192.0.2.1\0]>";
     size_t used;
 
-    (void) state;
+    (void)state;
     assert_int_equal(address_parse_path(in1, sizeof(in1) - 1, L, addr, NULL, why), -1);
     assert_int_equal(address_parse_path(in2, sizeof(in2) - 1, L, addr, NULL, why), -1);
     assert_int_equal(address_parse_path(in3, sizeof(in3) - 1, L, addr, NULL, why), -1);
@@ -261,15 +260,14 @@ static void test_path_lengths(void **state)
     VSTRING *in = vstring_alloc(5000);
     char local[100], label[100];
 
-    (void) state;
+    (void)state;
     /* local part 64 ok, 65 not (strict); lenient takes both */
     memset(local, 'l', 64);
     local[64] = 0;
     vstring_sprintf(in, "<%s@example.com>", local);
     assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why), 0);
     vstring_sprintf(in, "<%sl@example.com>", local);
-    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why),
-                     -1);
+    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why), -1);
     assert_string_equal(vstring_str(why), "local part too long");
     assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), L, addr, NULL, why), 0);
 
@@ -279,21 +277,18 @@ static void test_path_lengths(void **state)
     vstring_sprintf(in, "<\"%s\"@example.com>", local);
     assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why), 0);
     vstring_sprintf(in, "<\"%s\\q\"@example.com>", local);
-    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why),
-                     -1);
+    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why), -1);
 
     /* domain of 255 with a 1-byte local part: path is 259 > 256 */
     memset(label, 'd', 63);
     label[63] = 0;
     vstring_sprintf(in, "<a@%s.%s.%s.%s>", label, label, label, label);
-    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why),
-                     -1);
+    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why), -1);
     assert_string_equal(vstring_str(why), "path too long");
     assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), L, addr, NULL, why), 0);
     /* domain over 255 */
     vstring_sprintf(in, "<a@%s.%s.%s.%s.x>", label, label, label, label);
-    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why),
-                     -1);
+    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why), -1);
     /* path of exactly 256 is fine: <, 64 local, @, 189 domain, > */
     memset(local, 'l', 64);
     local[64] = 0;
@@ -301,8 +296,7 @@ static void test_path_lengths(void **state)
     assert_int_equal(vstring_len(in), 256);
     assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why), 0);
     vstring_sprintf(in, "<%s@%s.%s.%.62s>", local, label, label, label);
-    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why),
-                     -1);
+    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), S, addr, NULL, why), -1);
 
     /* lenient hard limit */
     vstring_reset(in);
@@ -310,24 +304,20 @@ static void test_path_lengths(void **state)
     for (int i = 0; i < ADDRESS_LENIENT_MAX; i++)
         vstring_addch(in, 'x');
     vstring_strcat(in, "@example.com>");
-    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), L, addr, NULL, why),
-                     -1);
+    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), L, addr, NULL, why), -1);
     assert_string_equal(vstring_str(why), "address too long");
     size_t used;
-    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), L, addr, &used, why),
-                     -1);
+    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), L, addr, &used, why), -1);
     assert_string_equal(vstring_str(why), "address too long");
     /* bare and longer than the window: not silently cut short */
     vstring_strcpy(in, "");
     for (int i = 0; i < ADDRESS_LENIENT_MAX + 10; i++)
         vstring_addch(in, 'x');
-    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), L, addr, &used, why),
-                     -1);
+    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), L, addr, &used, why), -1);
     vstring_strcpy(in, "a@");
     for (int i = 0; i < ADDRESS_LENIENT_MAX + 10; i++)
         vstring_addch(in, 'x');
-    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), L, addr, &used, why),
-                     -1);
+    assert_int_equal(address_parse_path(vstring_str(in), vstring_len(in), L, addr, &used, why), -1);
     assert_int_equal(vstring_len(addr), 0);
     vstring_free(in);
 }
@@ -338,7 +328,7 @@ static void test_path_truncated(void **state)
     const char *good = "<@a.example,@b.example:\"x y\"@[IPv6:2001:db8::1]>";
     const char *loose = "<@a.example,@b_b:\"x y\".z@[IPv6:2001:db8::1]>";
 
-    (void) state;
+    (void)state;
     assert_int_equal(address_parse_path(good, strlen(good), S, addr, NULL, why), 0);
     assert_string_equal(vstring_str(addr), "x y@[IPv6:2001:db8::1]");
     assert_int_equal(address_parse_path(loose, strlen(loose), L, addr, NULL, why), 0);
@@ -456,7 +446,7 @@ static void test_list_table(void **state)
 {
     VSTRING *got = vstring_alloc(100);
 
-    (void) state;
+    (void)state;
     for (const LIST_CASE *tc = list_cases; tc->input; tc++) {
         ARGV *argv = address_parse_list(tc->input, strlen(tc->input), why);
 
@@ -485,7 +475,7 @@ static void test_list_hostile(void **state)
     VSTRING *in = vstring_alloc(100);
     ARGV *argv;
 
-    (void) state;
+    (void)state;
     assert_null(address_parse_list(nul, sizeof(nul) - 1, why));
 
     /* deep comment nesting: fine when balanced, error when not */
@@ -571,7 +561,7 @@ static void test_quote(void **state)
     VSTRING *ext = vstring_alloc(10);
     VSTRING *back = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     for (int i = 0; cases[i].internal; i++) {
         assert_int_equal(address_quote(ext, cases[i].internal), 0);
         if (strcmp(vstring_str(ext), cases[i].external) != 0)
@@ -585,9 +575,9 @@ static void test_quote(void **state)
             VSTRING *path = vstring_alloc(10);
 
             vstring_sprintf(path, "<%s>", vstring_str(ext));
-            assert_int_equal(address_parse_path(vstring_str(path), vstring_len(path),
-                                                S | U, addr, NULL, why),
-                             0);
+            assert_int_equal(
+                address_parse_path(vstring_str(path), vstring_len(path), S | U, addr, NULL, why),
+                0);
             assert_string_equal(vstring_str(addr), cases[i].internal);
             vstring_free(path);
         }
@@ -605,7 +595,7 @@ static void test_unquote(void **state)
 {
     VSTRING *out = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     assert_int_equal(address_unquote(out, "\"a b\"@x"), 0);
     assert_string_equal(vstring_str(out), "a b@x");
     assert_int_equal(address_unquote(out, "\"a@b\"@x"), 0);
@@ -630,7 +620,7 @@ static void test_split(void **state)
     VSTRING *local = vstring_alloc(10);
     VSTRING *domain = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     assert_int_equal(address_split("user@example.com", local, domain), 1);
     assert_string_equal(vstring_str(local), "user");
     assert_string_equal(vstring_str(domain), "example.com");
@@ -654,7 +644,7 @@ static void test_split(void **state)
 
 static void test_valid_domain(void **state)
 {
-    (void) state;
+    (void)state;
     assert_true(address_valid_domain("example.com", S));
     assert_true(address_valid_domain("example.com", L));
     assert_true(address_valid_domain("[192.0.2.1]", S));
@@ -673,11 +663,11 @@ static void test_valid_domain(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_path_table),   cmocka_unit_test(test_path_used),
-        cmocka_unit_test(test_path_nul),     cmocka_unit_test(test_path_lengths),
+        cmocka_unit_test(test_path_table),     cmocka_unit_test(test_path_used),
+        cmocka_unit_test(test_path_nul),       cmocka_unit_test(test_path_lengths),
         cmocka_unit_test(test_path_truncated), cmocka_unit_test(test_list_table),
-        cmocka_unit_test(test_list_hostile), cmocka_unit_test(test_quote),
-        cmocka_unit_test(test_unquote),      cmocka_unit_test(test_split),
+        cmocka_unit_test(test_list_hostile),   cmocka_unit_test(test_quote),
+        cmocka_unit_test(test_unquote),        cmocka_unit_test(test_split),
         cmocka_unit_test(test_valid_domain),
     };
 

@@ -41,7 +41,7 @@ static VSTRING *v1, *v2, *raw;
 
 static int setup(void **state)
 {
-    (void) state;
+    (void)state;
     tmp_fd = mkstemp(tmp_path);
     assert_true(tmp_fd >= 0);
     unlink(tmp_path);
@@ -53,7 +53,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    (void) state;
+    (void)state;
     close(tmp_fd);
     vstring_free(v1);
     vstring_free(v2);
@@ -66,7 +66,7 @@ static VSTREAM *stream_on(const void *data, size_t len)
 {
     assert_int_equal(ftruncate(tmp_fd, 0), 0);
     if (len > 0)
-        assert_int_equal(pwrite(tmp_fd, data, len, 0), (ssize_t) len);
+        assert_int_equal(pwrite(tmp_fd, data, len, 0), (ssize_t)len);
     assert_int_equal(lseek(tmp_fd, 0, SEEK_SET), 0);
     return vstream_fdopen(tmp_fd, O_RDONLY);
 }
@@ -101,7 +101,7 @@ static void test_round_trip(void **state)
     NVTABLE *got = attr_nv_create();
     long n1 = 0, n2 = 0, n3 = 0;
 
-    (void) state;
+    (void)state;
     socket_pair(&a, &b);
     attr_nv_update(nv, "client_address", "192.0.2.1");
     attr_nv_update(nv, "helo_name", "mail.example.com");
@@ -152,7 +152,7 @@ static void test_wire_format(void **state)
     const char want[] = "name\0value\0n\0-12\0\0";
     ssize_t n;
 
-    (void) state;
+    (void)state;
     socket_pair(&a, &b);
     assert_int_equal(attr_print(a, ATTR_STR("name", "value"), ATTR_INT("n", -12), ATTR_END), 0);
     n = read(vstream_fileno(b), bytes, sizeof(bytes));
@@ -174,7 +174,7 @@ static void test_flags(void **state)
     NVTABLE *nv = attr_nv_create();
     long n = 0;
 
-    (void) state;
+    (void)state;
     vstring_reset(raw);
     pair("a", "1");
     pair("extra", "x");
@@ -190,22 +190,20 @@ static void test_flags(void **state)
     vstream_fdclose(fp);
     /* ... unless a table collects it */
     fp = stream_on(vstring_str(raw), vstring_len(raw));
-    assert_int_equal(attr_scan(fp, ATTR_FLAG_STRICT, ATTR_GET_STR("a", v1), ATTR_GET_NV(nv),
-                               ATTR_END),
-                     1);
+    assert_int_equal(
+        attr_scan(fp, ATTR_FLAG_STRICT, ATTR_GET_STR("a", v1), ATTR_GET_NV(nv), ATTR_END), 1);
     assert_string_equal(attr_nv_find(nv, "extra"), "x");
     assert_null(attr_nv_find(nv, "a"));
     vstream_fdclose(fp);
     /* missing: count tells, the flag makes it an error */
     fp = stream_on(vstring_str(raw), vstring_len(raw));
-    assert_int_equal(attr_scan(fp, ATTR_FLAG_NONE, ATTR_GET_STR("a", v1),
-                               ATTR_GET_INT("b", &n), ATTR_END),
-                     1);
+    assert_int_equal(
+        attr_scan(fp, ATTR_FLAG_NONE, ATTR_GET_STR("a", v1), ATTR_GET_INT("b", &n), ATTR_END), 1);
     vstream_fdclose(fp);
     fp = stream_on(vstring_str(raw), vstring_len(raw));
-    assert_int_equal(attr_scan(fp, ATTR_FLAG_MISSING, ATTR_GET_STR("a", v1),
-                               ATTR_GET_INT("b", &n), ATTR_END),
-                     -1);
+    assert_int_equal(
+        attr_scan(fp, ATTR_FLAG_MISSING, ATTR_GET_STR("a", v1), ATTR_GET_INT("b", &n), ATTR_END),
+        -1);
     vstream_fdclose(fp);
     attr_nv_free(nv);
 }
@@ -215,8 +213,8 @@ static int scan_raw(int flags, size_t limit)
 {
     VSTREAM *fp = stream_on(vstring_str(raw), vstring_len(raw));
     long n = 0;
-    int ret = attr_scan_limit(fp, flags, limit, ATTR_GET_STR("a", v1), ATTR_GET_INT("n", &n),
-                              ATTR_END);
+    int ret =
+        attr_scan_limit(fp, flags, limit, ATTR_GET_STR("a", v1), ATTR_GET_INT("n", &n), ATTR_END);
 
     vstream_fdclose(fp);
     return ret;
@@ -224,7 +222,7 @@ static int scan_raw(int flags, size_t limit)
 
 static void test_hostile(void **state)
 {
-    (void) state;
+    (void)state;
     /* empty input, missing terminator, EOF inside a name or value */
     vstring_reset(raw);
     assert_int_equal(scan_raw(0, 0), -1);
@@ -255,8 +253,18 @@ static void test_hostile(void **state)
 
     /* numbers */
     static const char *bad_nums[] = {
-        "", " 1", "1 ", "+1", "-", "1x", "0x10", "99999999999999999999", "-99999999999999999999",
-        "1.5", "--1", NULL,
+        "",
+        " 1",
+        "1 ",
+        "+1",
+        "-",
+        "1x",
+        "0x10",
+        "99999999999999999999",
+        "-99999999999999999999",
+        "1.5",
+        "--1",
+        NULL,
     };
     for (const char **cp = bad_nums; *cp; cp++) {
         vstring_reset(raw);
@@ -282,7 +290,7 @@ static void test_limits(void **state)
 {
     VSTRING *big = vstring_alloc(ATTR_VALUE_MAX + 10);
 
-    (void) state;
+    (void)state;
     /* name of ATTR_NAME_MAX is fine, one more is not */
     vstring_reset(big);
     for (int i = 0; i < ATTR_NAME_MAX; i++)
@@ -345,7 +353,7 @@ static void test_truncated_everywhere(void **state)
     NVTABLE *nv = attr_nv_create();
     VSTREAM *fp;
 
-    (void) state;
+    (void)state;
     vstring_reset(raw);
     pair("a", "hello world");
     pair("n", "123");
@@ -378,7 +386,7 @@ static void test_many_pairs_socket(void **state)
     pid_t pid;
     int status;
 
-    (void) state;
+    (void)state;
     for (int i = 0; i < ATTR_COUNT_MAX - 1; i++) {
         snprintf(name, sizeof(name), "name%d", i);
         snprintf(value, sizeof(value), "value%d", i);
@@ -390,15 +398,13 @@ static void test_many_pairs_socket(void **state)
     /* the writer runs in a child: more than a socket buffer of data */
     if ((pid = fork()) == 0) {
         vstream_fclose(b);
-        _exit(attr_print(a, ATTR_NV(out), ATTR_STR("big", vstring_str(big)), ATTR_END) == 0
-                  ? 0
-                  : 1);
+        _exit(attr_print(a, ATTR_NV(out), ATTR_STR("big", vstring_str(big)), ATTR_END) == 0 ? 0
+                                                                                            : 1);
     }
     assert_true(pid > 0);
     vstream_fclose(a);
-    assert_int_equal(attr_scan(b, ATTR_FLAG_STRICT, ATTR_GET_STR("big", v1), ATTR_GET_NV(in),
-                               ATTR_END),
-                     1);
+    assert_int_equal(
+        attr_scan(b, ATTR_FLAG_STRICT, ATTR_GET_STR("big", v1), ATTR_GET_NV(in), ATTR_END), 1);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_string_equal(vstring_str(v1), vstring_str(big));
@@ -416,7 +422,7 @@ static void test_print_refuses(void **state)
     char *huge = mymalloc(ATTR_VALUE_HARD_MAX + 2);
     char c;
 
-    (void) state;
+    (void)state;
     memset(huge, 'h', ATTR_VALUE_HARD_MAX + 1);
     huge[ATTR_VALUE_HARD_MAX + 1] = 0;
     socket_pair(&a, &b);
@@ -432,7 +438,7 @@ static void test_print_to_closed_peer(void **state)
 {
     VSTREAM *a, *b;
 
-    (void) state;
+    (void)state;
     socket_pair(&a, &b);
     vstream_fclose(b);
     assert_int_equal(attr_print(a, ATTR_STR("x", "y"), ATTR_END), -1);
@@ -454,8 +460,7 @@ static void serve_one(int listen_fd, int behaviour)
     fp = vstream_fdopen(fd, O_RDWR);
     vstream_set_timeout(fp, 10);
     if (attr_scan(fp, ATTR_FLAG_STRICT, ATTR_GET_STR("request", name), ATTR_GET_INT("n", &num),
-                  ATTR_END)
-        != 2)
+                  ATTR_END) != 2)
         _exit(3);
     if (behaviour == 0)
         attr_print(fp, ATTR_STR("status", "ok"), ATTR_STR("echo", vstring_str(name)),
@@ -475,7 +480,7 @@ static void test_clnt_request(void **state)
     int listen_fd, status;
     pid_t pid;
 
-    (void) state;
+    (void)state;
     assert_non_null(mkdtemp(dir));
     vstring_sprintf(path, "%s/sock", dir);
     listen_fd = unix_listen(vstring_str(path), 10, 0600, why);
@@ -486,10 +491,10 @@ static void test_clnt_request(void **state)
             serve_one(listen_fd, behaviour);
         assert_true(pid > 0);
         vstring_reset(v1);
-        int ret = attr_clnt_request(vstring_str(path), 10, ATTR_FLAG_STRICT,
-                                    ATTR_STR("request", "ping"), ATTR_INT("n", 41), ATTR_END,
-                                    ATTR_GET_STR("status", v1), ATTR_GET_STR("echo", v2),
-                                    ATTR_GET_INT("n", &n), ATTR_END);
+        int ret =
+            attr_clnt_request(vstring_str(path), 10, ATTR_FLAG_STRICT, ATTR_STR("request", "ping"),
+                              ATTR_INT("n", 41), ATTR_END, ATTR_GET_STR("status", v1),
+                              ATTR_GET_STR("echo", v2), ATTR_GET_INT("n", &n), ATTR_END);
         if (behaviour == 0) {
             assert_int_equal(ret, 3);
             assert_string_equal(vstring_str(v1), "ok");
@@ -508,9 +513,8 @@ static void test_clnt_request(void **state)
     assert_int_equal(attr_clnt_request(vstring_str(path), 2, ATTR_FLAG_NONE, ATTR_STR("a", "b"),
                                        ATTR_END, ATTR_GET_STR("status", v1), ATTR_END),
                      -1);
-    assert_int_equal(attr_clnt_request("/nonexistent/dir/sock", 2, ATTR_FLAG_NONE, ATTR_END,
-                                       ATTR_END),
-                     -1);
+    assert_int_equal(
+        attr_clnt_request("/nonexistent/dir/sock", 2, ATTR_FLAG_NONE, ATTR_END, ATTR_END), -1);
     rmdir(dir);
     vstring_free(path);
     vstring_free(why);
@@ -523,7 +527,7 @@ static void test_clnt_stream(void **state)
     pid_t pid;
     int status;
 
-    (void) state;
+    (void)state;
     socket_pair(&a, &b);
     if ((pid = fork()) == 0) {
         VSTRING *req = vstring_alloc(10);
@@ -532,7 +536,7 @@ static void test_clnt_stream(void **state)
         for (int i = 0; i < 3; i++) {
             if (attr_scan(b, ATTR_FLAG_STRICT, ATTR_GET_STR("q", req), ATTR_END) != 1)
                 _exit(1);
-            attr_print(b, ATTR_INT("len", (long) vstring_len(req)), ATTR_END);
+            attr_print(b, ATTR_INT("len", (long)vstring_len(req)), ATTR_END);
         }
         _exit(0);
     }
@@ -575,7 +579,7 @@ static void test_logging(void **state)
     char buf[4096];
     ssize_t n;
 
-    (void) state;
+    (void)state;
     assert_true(log_fd >= 0);
     msg_set_logfile(log_path);
     /* a clean EOF before a list is a peer going away: silent */

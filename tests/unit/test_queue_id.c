@@ -24,12 +24,12 @@ static void test_make_format(void **state)
     VSTRING *buf = vstring_alloc(10);
     struct timeval tv = {1700000000, 0x3F2A8};
 
-    (void) state;
-    assert_string_equal(queue_id_make(buf, (ino_t) 0x1C0D5, &tv), "3F2A81C0D5");
+    (void)state;
+    assert_string_equal(queue_id_make(buf, (ino_t)0x1C0D5, &tv), "3F2A81C0D5");
     tv.tv_usec = 0;
-    assert_string_equal(queue_id_make(buf, (ino_t) 1, &tv), "000001");
+    assert_string_equal(queue_id_make(buf, (ino_t)1, &tv), "000001");
     tv.tv_usec = 999999;
-    assert_string_equal(queue_id_make(buf, (ino_t) 0xFFFFFFFFFFFFFFFFULL, &tv),
+    assert_string_equal(queue_id_make(buf, (ino_t)0xFFFFFFFFFFFFFFFFULL, &tv),
                         "F423FFFFFFFFFFFFFFFFF");
     assert_int_equal(strlen(vstring_str(buf)), QUEUE_ID_LEN_MAX);
     assert_true(queue_id_ok(vstring_str(buf)));
@@ -42,13 +42,13 @@ static void test_make_unique(void **state)
     HTABLE *seen = htable_create(100);
     struct timeval tv = {1700000000, 123456};
 
-    (void) state;
+    (void)state;
     /* same instant, different inodes: all distinct and all well-formed */
     for (ino_t ino = 1; ino <= 5000; ino++) {
         queue_id_make(buf, ino, &tv);
         assert_true(queue_id_ok(vstring_str(buf)));
         assert_null(htable_find(seen, vstring_str(buf)));
-        htable_enter(seen, vstring_str(buf), (void *) 1);
+        htable_enter(seen, vstring_str(buf), (void *)1);
     }
     htable_free(seen, NULL);
     vstring_free(buf);
@@ -58,12 +58,24 @@ static void test_ok(void **state)
 {
     static const char *good[] = {"3F2A81C0D5", "000001", "ABCDEF0123456789ABCDE", NULL};
     static const char *bad[] = {
-        "",           "00000",       "3f2a81c0d5",    "3F2A81C0D5/",   "../3F2A81C0D5",
-        "3F2A81 C0D5", "3F2A81C0D5\n", "*",             "3F2A81C0DG",    ".",
-        "..",         "ABCDEF0123456789ABCDEF", "3F2A-81C0D5", "/etc/passwd", NULL,
+        "",
+        "00000",
+        "3f2a81c0d5",
+        "3F2A81C0D5/",
+        "../3F2A81C0D5",
+        "3F2A81 C0D5",
+        "3F2A81C0D5\n",
+        "*",
+        "3F2A81C0DG",
+        ".",
+        "..",
+        "ABCDEF0123456789ABCDEF",
+        "3F2A-81C0D5",
+        "/etc/passwd",
+        NULL,
     };
 
-    (void) state;
+    (void)state;
     for (const char **cp = good; *cp; cp++)
         if (!queue_id_ok(*cp))
             fail_msg("rejected %s", *cp);

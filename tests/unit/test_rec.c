@@ -32,7 +32,7 @@ static VSTRING *buf;
 
 static int setup(void **state)
 {
-    (void) state;
+    (void)state;
     tmp_fd = mkstemp(tmp_path);
     assert_true(tmp_fd >= 0);
     unlink(tmp_path);
@@ -42,7 +42,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    (void) state;
+    (void)state;
     close(tmp_fd);
     vstring_free(buf);
     return 0;
@@ -60,7 +60,7 @@ static VSTREAM *fresh_stream(void)
 static VSTREAM *stream_on(const void *data, size_t len)
 {
     assert_int_equal(ftruncate(tmp_fd, 0), 0);
-    assert_int_equal(pwrite(tmp_fd, data, len, 0), (ssize_t) len);
+    assert_int_equal(pwrite(tmp_fd, data, len, 0), (ssize_t)len);
     assert_int_equal(lseek(tmp_fd, 0, SEEK_SET), 0);
     return vstream_fdopen(tmp_fd, O_RDWR);
 }
@@ -71,15 +71,15 @@ static size_t file_bytes(char *out, size_t size)
     ssize_t n = pread(tmp_fd, out, size, 0);
 
     assert_true(n >= 0);
-    return (size_t) n;
+    return (size_t)n;
 }
 
 static void test_round_trip(void **state)
 {
     static const int types[] = {
-        REC_TYPE_SIZE, REC_TYPE_TIME, REC_TYPE_FROM, REC_TYPE_ORCP,  REC_TYPE_NOTIFY,
+        REC_TYPE_SIZE,      REC_TYPE_TIME, REC_TYPE_FROM, REC_TYPE_ORCP, REC_TYPE_NOTIFY,
         REC_TYPE_DSN_ORCPT, REC_TYPE_RCPT, REC_TYPE_DONE, REC_TYPE_ATTR, REC_TYPE_MESG,
-        REC_TYPE_NORM, REC_TYPE_CONT, REC_TYPE_XTRA, REC_TYPE_END,
+        REC_TYPE_NORM,      REC_TYPE_CONT, REC_TYPE_XTRA, REC_TYPE_END,
     };
     static const size_t sizes[] = {0, 1, 127, 128, 129, 16383, 16384, 100000};
     VSTREAM *fp = fresh_stream();
@@ -87,9 +87,9 @@ static void test_round_trip(void **state)
     char binary[] = "a\0b\r\n\xff";
     size_t i;
 
-    (void) state;
+    (void)state;
     for (i = 0; i < 100000; i++)
-        data[i] = (char) (i * 7 + 3);
+        data[i] = (char)(i * 7 + 3);
     for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
         assert_int_equal(rec_put(fp, types[i], "x", 1), types[i]);
     for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
@@ -126,14 +126,17 @@ static void test_encoding(void **state)
     char raw[400];
     size_t n;
 
-    (void) state;
+    (void)state;
     assert_int_equal(rec_put(fp, REC_TYPE_RCPT, "ab", 2), REC_TYPE_RCPT);
     assert_int_equal(rec_put(fp, REC_TYPE_NORM, data, 300), REC_TYPE_NORM);
     assert_int_equal(rec_put(fp, REC_TYPE_END, "", 0), REC_TYPE_END);
     assert_int_equal(vstream_fflush(fp), 0);
     n = file_bytes(raw, sizeof(raw));
     assert_int_equal(n, 4 + 3 + 300 + 2);
-    assert_memory_equal(raw, "R\x02" "ab", 4);
+    assert_memory_equal(raw,
+                        "R\x02"
+                        "ab",
+                        4);
     /* 300 = 0b10_0101100: low 7 bits 0x2c with the continuation bit, then 0x02 */
     assert_memory_equal(raw + 4, "N\xac\x02", 3);
     assert_memory_equal(raw + 4 + 3 + 300, "E\x00", 2);
@@ -146,7 +149,7 @@ static void test_put_line(void **state)
     const char *line = "0123456789abcdefghijKLMNO";
     VSTREAM *fp = fresh_stream();
 
-    (void) state;
+    (void)state;
     assert_int_equal(rec_put_line(fp, line, 25, 10), REC_TYPE_NORM);
     assert_int_equal(rec_put_line(fp, line, 20, 10), REC_TYPE_NORM);
     assert_int_equal(rec_put_line(fp, line, 10, 10), REC_TYPE_NORM);
@@ -191,7 +194,7 @@ static int get_one(const void *data, size_t len, size_t maxlen)
 
 static void test_hostile_header(void **state)
 {
-    (void) state;
+    (void)state;
     /* unknown types */
     assert_int_equal(get_one("\x00\x00", 2, 10), REC_TYPE_ERROR);
     assert_int_equal(get_one("Z\x00", 2, 10), REC_TYPE_ERROR);
@@ -201,7 +204,10 @@ static void test_hostile_header(void **state)
     assert_int_equal(get_one("", 0, 10), REC_TYPE_EOF);
     /* varint: non-minimal */
     assert_int_equal(get_one("N\x80\x00", 3, 10), REC_TYPE_ERROR);
-    assert_int_equal(get_one("N\x81\x80\x00" "a", 5, 10), REC_TYPE_ERROR);
+    assert_int_equal(get_one("N\x81\x80\x00"
+                             "a",
+                             5, 10),
+                     REC_TYPE_ERROR);
     /* varint: 6 bytes */
     assert_int_equal(get_one("N\x80\x80\x80\x80\x80\x01", 7, 10), REC_TYPE_ERROR);
     /* varint: 5 bytes, huge */
@@ -209,12 +215,21 @@ static void test_hostile_header(void **state)
     /* varint: 5 bytes, legal encoding of 1 << 28, over REC_DATA_MAX */
     assert_int_equal(get_one("N\x80\x80\x80\x80\x01", 6, 0), REC_TYPE_ERROR);
     /* length just over maxlen, with the data present */
-    assert_int_equal(get_one("N\x04" "abcd", 6, 3), REC_TYPE_ERROR);
+    assert_int_equal(get_one("N\x04"
+                             "abcd",
+                             6, 3),
+                     REC_TYPE_ERROR);
     assert_int_equal(vstring_len(buf), 0);
-    assert_int_equal(get_one("N\x04" "abcd", 6, 4), REC_TYPE_NORM);
+    assert_int_equal(get_one("N\x04"
+                             "abcd",
+                             6, 4),
+                     REC_TYPE_NORM);
     assert_string_equal(vstring_str(buf), "abcd");
     /* a forged large length with little data: error, bounded memory */
-    assert_int_equal(get_one("N\xff\xff\xff\x1f" "abc", 8, 0), REC_TYPE_ERROR);
+    assert_int_equal(get_one("N\xff\xff\xff\x1f"
+                             "abc",
+                             8, 0),
+                     REC_TYPE_ERROR);
     assert_int_equal(vstring_len(buf), 0);
     /* the longest legal 4-byte varint within REC_DATA_MAX, data missing */
     assert_int_equal(get_one("N\xff\xff\xff\x1f", 5, 0), REC_TYPE_ERROR);
@@ -228,11 +243,11 @@ static void test_put_refusals(void **state)
     VSTREAM *fp = fresh_stream();
     char raw[16];
 
-    (void) state;
+    (void)state;
     assert_int_equal(rec_put(fp, 'Z', "x", 1), REC_TYPE_ERROR);
     assert_int_equal(rec_put(fp, 0, "x", 1), REC_TYPE_ERROR);
     assert_int_equal(rec_put(fp, REC_TYPE_EOF, "x", 1), REC_TYPE_ERROR);
-    assert_int_equal(rec_put(fp, REC_TYPE_NORM, "x", (size_t) REC_DATA_MAX + 1), REC_TYPE_ERROR);
+    assert_int_equal(rec_put(fp, REC_TYPE_NORM, "x", (size_t)REC_DATA_MAX + 1), REC_TYPE_ERROR);
     assert_int_equal(vstream_fflush(fp), 0);
     assert_int_equal(file_bytes(raw, sizeof(raw)), 0);
     vstream_fdclose(fp);
@@ -249,11 +264,11 @@ static void test_truncated_everywhere(void **state)
     size_t total;
     char *big = mymalloc(300);
 
-    (void) state;
+    (void)state;
     memset(big, 'b', 300);
 #define PUT(t, d, l)                                                                               \
     do {                                                                                           \
-        bounds[nrec] = (size_t) vstream_ftell(fp);                                                 \
+        bounds[nrec] = (size_t)vstream_ftell(fp);                                                  \
         types[nrec++] = (t);                                                                       \
         assert_int_equal(rec_put(fp, (t), (d), (l)), (t));                                         \
     } while (0)
@@ -266,7 +281,7 @@ static void test_truncated_everywhere(void **state)
     PUT(REC_TYPE_NORM, big, 300);
     PUT(REC_TYPE_XTRA, "", 0);
     PUT(REC_TYPE_END, "", 0);
-    bounds[nrec] = (size_t) vstream_ftell(fp);
+    bounds[nrec] = (size_t)vstream_ftell(fp);
     assert_int_equal(vstream_fflush(fp), 0);
     vstream_fdclose(fp);
     total = file_bytes(raw, sizeof(raw));
@@ -303,7 +318,7 @@ static void test_mark_done(void **state)
     char before[200], after[200];
     size_t n1, n2;
 
-    (void) state;
+    (void)state;
     rec_put(fp, REC_TYPE_FROM, "sender@example.com", 18);
     rcpt1 = vstream_ftell(fp);
     rec_put(fp, REC_TYPE_RCPT, "one@example.com", 15);
@@ -362,14 +377,14 @@ static void test_mark_done_on_disk(void **state)
     off_t rcpt;
     char raw[100];
 
-    (void) state;
+    (void)state;
     rec_put(fp, REC_TYPE_FROM, "", 0);
     rcpt = vstream_ftell(fp);
     rec_put(fp, REC_TYPE_RCPT, "x@y", 3);
     rec_put(fp, REC_TYPE_END, "", 0);
     assert_int_equal(rec_mark_done(fp, rcpt), 0);
     /* visible to another reader of the file without any flush by us */
-    assert_true(file_bytes(raw, sizeof(raw)) > (size_t) rcpt);
+    assert_true(file_bytes(raw, sizeof(raw)) > (size_t)rcpt);
     assert_int_equal(raw[rcpt], REC_TYPE_DONE);
     assert_int_equal(raw[rcpt + 1], 3);
     assert_memory_equal(raw + rcpt + 2, "x@y", 3);
@@ -380,7 +395,7 @@ static void test_attr_split(void **state)
 {
     const char *name, *value;
 
-    (void) state;
+    (void)state;
     vstring_strcpy(buf, "client_address=192.0.2.1");
     assert_int_equal(rec_attr_split(buf, &name, &value), 0);
     assert_string_equal(name, "client_address");
@@ -409,7 +424,7 @@ static void test_attr_split(void **state)
 
 static void test_type_names(void **state)
 {
-    (void) state;
+    (void)state;
     assert_string_equal(rec_type_name(REC_TYPE_RCPT), "rcpt");
     assert_string_equal(rec_type_name(REC_TYPE_DONE), "done");
     assert_string_equal(rec_type_name(REC_TYPE_EOF), "eof");
@@ -423,16 +438,11 @@ static void test_type_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_encoding),
-        cmocka_unit_test(test_put_line),
-        cmocka_unit_test(test_hostile_header),
-        cmocka_unit_test(test_put_refusals),
-        cmocka_unit_test(test_truncated_everywhere),
-        cmocka_unit_test(test_mark_done),
-        cmocka_unit_test(test_mark_done_on_disk),
-        cmocka_unit_test(test_attr_split),
-        cmocka_unit_test(test_type_names),
+        cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_encoding),
+        cmocka_unit_test(test_put_line),     cmocka_unit_test(test_hostile_header),
+        cmocka_unit_test(test_put_refusals), cmocka_unit_test(test_truncated_everywhere),
+        cmocka_unit_test(test_mark_done),    cmocka_unit_test(test_mark_done_on_disk),
+        cmocka_unit_test(test_attr_split),   cmocka_unit_test(test_type_names),
     };
 
     msg_set_logfile("/dev/null");

@@ -24,11 +24,20 @@
 static void test_hostname_good(void **state)
 {
     static const char *good[] = {
-        "example.com", "a", "a.b", "mail-1.example.org", "xn--bcher-kva.example",
-        "1host.example", "x.y.z.w.v", "EXAMPLE.COM", "a1", "host.c0m", NULL,
+        "example.com",
+        "a",
+        "a.b",
+        "mail-1.example.org",
+        "xn--bcher-kva.example",
+        "1host.example",
+        "x.y.z.w.v",
+        "EXAMPLE.COM",
+        "a1",
+        "host.c0m",
+        NULL,
     };
 
-    (void) state;
+    (void)state;
     for (const char **cp = good; *cp; cp++) {
         if (!valid_hostname(*cp, 0))
             fail_msg("rejected good name %s", *cp);
@@ -38,12 +47,31 @@ static void test_hostname_good(void **state)
 static void test_hostname_bad(void **state)
 {
     static const char *bad[] = {
-        "", ".", "a.", ".a", "a..b", "-a.com", "a-.com", "a.-b.com", "a.b-", "a b.com",
-        "a_b.com", "a@b.com", "192.0.2.1", "host.123", "123", "a.b\n", "a\tb", "[1.2.3.4]",
-        "caf\xc3\xa9.example", "a/b", "a:b", NULL,
+        "",
+        ".",
+        "a.",
+        ".a",
+        "a..b",
+        "-a.com",
+        "a-.com",
+        "a.-b.com",
+        "a.b-",
+        "a b.com",
+        "a_b.com",
+        "a@b.com",
+        "192.0.2.1",
+        "host.123",
+        "123",
+        "a.b\n",
+        "a\tb",
+        "[1.2.3.4]",
+        "caf\xc3\xa9.example",
+        "a/b",
+        "a:b",
+        NULL,
     };
 
-    (void) state;
+    (void)state;
     for (const char **cp = bad; *cp; cp++) {
         if (valid_hostname(*cp, 0))
             fail_msg("accepted bad name \"%s\"", *cp);
@@ -52,7 +80,7 @@ static void test_hostname_bad(void **state)
 
 static void test_hostname_flags(void **state)
 {
-    (void) state;
+    (void)state;
     assert_false(valid_hostname("_dmarc.example.com", 0));
     assert_true(valid_hostname_flags("_dmarc.example.com", VALID_HOSTNAME_UNDERSCORE, 0));
     assert_true(valid_hostname_flags("a_b.example.com", VALID_HOSTNAME_UNDERSCORE, 0));
@@ -65,7 +93,7 @@ static void test_hostname_lengths(void **state)
 {
     char name[600];
 
-    (void) state;
+    (void)state;
     /* one label of 63 is fine, 64 is not */
     memset(name, 'a', 63);
     strcpy(name + 63, ".com");
@@ -94,12 +122,12 @@ static void test_ipv4(void **state)
 {
     static const char *good[] = {"0.0.0.0", "192.0.2.1", "255.255.255.255", "10.0.0.10", NULL};
     static const char *bad[] = {
-        "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.256", "01.2.3.4", "1.2.3.04", "1..3.4",
-        ".1.2.3", "1.2.3.4.", "1.2.3.-4", "+1.2.3.4", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4x",
-        "0x1.2.3.4", "1000.2.3.4", "1.2.3.4\n", "1.2.3.0000", NULL,
+        "",         "1.2.3",     "1.2.3.4.5",  "256.1.1.1", "1.2.3.256",  "01.2.3.4", "1.2.3.04",
+        "1..3.4",   ".1.2.3",    "1.2.3.4.",   "1.2.3.-4",  "+1.2.3.4",   " 1.2.3.4", "1.2.3.4 ",
+        "1.2.3.4x", "0x1.2.3.4", "1000.2.3.4", "1.2.3.4\n", "1.2.3.0000", NULL,
     };
 
-    (void) state;
+    (void)state;
     for (const char **cp = good; *cp; cp++)
         if (!valid_ipv4(*cp, 0))
             fail_msg("rejected %s", *cp);
@@ -111,15 +139,32 @@ static void test_ipv4(void **state)
 static void test_ipv6(void **state)
 {
     static const char *good[] = {
-        "::1", "::", "2001:db8::1", "2001:DB8:0:0:0:0:0:1", "fe80::1:2:3:4", "::ffff:192.0.2.1",
-        "1:2:3:4:5:6:7:8", NULL,
+        "::1",
+        "::",
+        "2001:db8::1",
+        "2001:DB8:0:0:0:0:0:1",
+        "fe80::1:2:3:4",
+        "::ffff:192.0.2.1",
+        "1:2:3:4:5:6:7:8",
+        NULL,
     };
     static const char *bad[] = {
-        "", ":", "1:2:3:4:5:6:7:8:9", "2001:db8::1::2", "fe80::1%eth0", "[::1]", "::1 ",
-        "gggg::1", "2001:db8:::1", "1.2.3.4", "12345::1", "::ffff:192.0.2.256", NULL,
+        "",
+        ":",
+        "1:2:3:4:5:6:7:8:9",
+        "2001:db8::1::2",
+        "fe80::1%eth0",
+        "[::1]",
+        "::1 ",
+        "gggg::1",
+        "2001:db8:::1",
+        "1.2.3.4",
+        "12345::1",
+        "::ffff:192.0.2.256",
+        NULL,
     };
 
-    (void) state;
+    (void)state;
     for (const char **cp = good; *cp; cp++)
         if (!valid_ipv6(*cp, 0))
             fail_msg("rejected %s", *cp);
@@ -132,7 +177,7 @@ static void test_ipv6(void **state)
 
 static void test_hostaddr(void **state)
 {
-    (void) state;
+    (void)state;
     assert_true(valid_hostaddr("192.0.2.1", 0));
     assert_true(valid_hostaddr("2001:db8::1", 0));
     assert_false(valid_hostaddr("example.com", 0));
@@ -141,7 +186,7 @@ static void test_hostaddr(void **state)
 
 static void test_mailhost(void **state)
 {
-    (void) state;
+    (void)state;
     assert_true(valid_mailhost_addr("192.0.2.1", 0));
     assert_true(valid_mailhost_addr("IPv6:2001:db8::1", 0));
     assert_true(valid_mailhost_addr("ipv6:2001:db8::1", 0));
@@ -169,10 +214,10 @@ static void test_mailhost(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hostname_good), cmocka_unit_test(test_hostname_bad),
+        cmocka_unit_test(test_hostname_good),  cmocka_unit_test(test_hostname_bad),
         cmocka_unit_test(test_hostname_flags), cmocka_unit_test(test_hostname_lengths),
-        cmocka_unit_test(test_ipv4),          cmocka_unit_test(test_ipv6),
-        cmocka_unit_test(test_hostaddr),      cmocka_unit_test(test_mailhost),
+        cmocka_unit_test(test_ipv4),           cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_hostaddr),       cmocka_unit_test(test_mailhost),
     };
 
     msg_set_logfile("/dev/null");
