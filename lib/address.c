@@ -33,6 +33,11 @@
  *
  *	Parsing functions return -1 (or NULL) with a short reason in why;
  *	none logs anything, so they are safe on hostile input in a loop.
+ *
+ *	This file is a little over 800 lines: the path parser, the list
+ *	parser and the quoting functions share one set of character classes
+ *	and one definition of the internal form, and are kept together so
+ *	that they cannot drift apart.
  */
 #include <string.h>
 #include <strings.h>
