@@ -54,6 +54,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,27 @@ static void mail_server_master_event(int fd, int event, void *context)
         mail_server_exit();
 }
 
+/*
+ * mail_server_master_closed - has master closed the status pipe? Checked
+ * before taking a request, so that a retired process (reload) leaves new
+ * clients to its successors even when both events arrive together.
+ */
+static int mail_server_master_closed(void)
+{
+    struct pollfd pfd;
+
+    if (ms.standalone)
+        return 0;
+    pfd.fd = MAIL_SERVER_STATUS_FD;
+    pfd.events = 0;
+    pfd.revents = 0;
+    if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+        mail_server_master_event(MAIL_SERVER_STATUS_FD, EVENT_READ | EVENT_XCPT, NULL);
+        return 1;
+    }
+    return 0;
+}
+
 /* mail_server_recv_fd - receive one descriptor from a pass connection */
 
 static int mail_server_recv_fd(int sock)
@@ -352,7 +374,7 @@ static void mail_server_accept_event(int fd, int event, void *context)
 
     (void) event;
     (void) context;
-    if (ms.master_gone)
+    if (ms.master_gone || mail_server_master_closed())
         return;
     if (ms.kind == KIND_TRIGGER && (strcmp(ms.type, "fifo") == 0
                                     || strcmp(ms.type, "unix-dgram") == 0)) {
@@ -512,6 +534,7 @@ static void mail_server_init(int kind, int argc, char **argv, const MAIL_SERVER_
 {
     ARGV *overrides = argv_alloc(4);
     const char *config_dir = NULL;
+    int was_root;
     char *eq;
 
     memset(&ms, 0, sizeof(ms));
@@ -541,8 +564,9 @@ static void mail_server_init(int kind, int argc, char **argv, const MAIL_SERVER_
 
     if (ms.opts.pre_init)
         ms.opts.pre_init(ms.service, ms.args);
+    was_root = getuid() == 0 || geteuid() == 0;
     mail_server_privileges();
-    if (!ms.chroot || (getuid() != 0 && geteuid() != 0))
+    if (!ms.chroot || !was_root)
         if (chdir(var_queue_directory) < 0)
             msg_fatal("chdir %s: %m", var_queue_directory);
     if (ms.opts.post_init)

@@ -63,6 +63,7 @@ typedef struct MASTER_SERV {
     EVENT_TIMER_ID wakeup_timer;
     int watch;                 /* MASTER_WATCH_*: what the listen fds are watched for */
     time_t limit_warned;       /* last process-limit warning */
+    EVENT_TIMER_ID limit_timer; /* a request waits at the limit: warn if it still does */
     struct MASTER_SERV *next;
 } MASTER_SERV;
 

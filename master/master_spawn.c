@@ -18,7 +18,8 @@
  *	When none is available and the service is below its process limit,
  *	master watches the descriptors itself and starts one more process
  *	as soon as a request is waiting. At the limit it watches them only
- *	to warn, at most once a minute, that new clients may be delayed.
+ *	to warn, at most once a minute, that new clients may be delayed
+ *	(when a request still waits a second later).
  *	master_avail_update() applies this rule after every change.
  *
  *	master_spawn() forks and runs the service's program with the
@@ -40,7 +41,8 @@
  *	master_retire_procs() detaches a service's processes from it (they
  *	finish on their own and are only reaped); master_signal_procs()
  *	sends a signal to every process; master_proc_count() counts them.
- *	master_throttle_cancel() ends a throttle without re-arming watches.
+ *	master_throttle_cancel() ends a throttle and a pending process-limit
+ *	check without re-arming watches (for a service being retired).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +56,7 @@
 #include "argv.h"
 #include "events.h"
 #include "htable.h"
+#include "iostuff.h"
 #include "mail_conf.h"
 #include "master.h"
 #include "msg.h"
@@ -61,6 +64,7 @@
 #include "sig.h"
 
 #define MASTER_LIMIT_WARN_INTERVAL 60   /* seconds between process-limit warnings */
+#define MASTER_LIMIT_WAIT 1             /* seconds a request waits before we warn */
 
 static HTABLE *master_procs;
 
@@ -111,6 +115,9 @@ void master_throttle_cancel(MASTER_SERV *serv)
         event_cancel_timer(serv->throttle_timer);
     serv->throttle_timer = 0;
     serv->throttled = 0;
+    if (serv->limit_timer)
+        event_cancel_timer(serv->limit_timer);
+    serv->limit_timer = 0;
 }
 
 /* master_listen_text - how log lines name what a service listens on */
@@ -131,6 +138,31 @@ static void master_spawn_event(int fd, int event, void *context)
     master_spawn(context);
 }
 
+/*
+ * master_limit_check - a request has waited a second at the process limit:
+ * warn, unless a process became free meanwhile (a client that comes just
+ * before a process reports that it is free again is no reason to warn)
+ */
+static void master_limit_check(void *context)
+{
+    MASTER_SERV *serv = context;
+    int waiting = 0;
+
+    serv->limit_timer = 0;
+    for (int i = 0; i < serv->listen_count && !waiting; i++)
+        waiting = readable(serv->listen_fd[i]);
+    if (waiting && serv->avail_proc == 0 && serv->max_proc > 0
+        && serv->total_proc >= serv->max_proc) {
+        serv->limit_warned = time(NULL);
+        msg_warn("service \"%s\" (%s) has reached its process limit \"%d\": "
+                 "new clients may be delayed", serv->name, master_listen_text(serv),
+                 serv->max_proc);
+        msg_warn("to avoid this condition, increase the process count in master.cf "
+                 "or reduce the service time per client");
+    }
+    master_avail_update(serv);
+}
+
 /* master_limit_event - a request waits and the process limit is reached */
 
 static void master_limit_event(int fd, int event, void *context)
@@ -139,11 +171,9 @@ static void master_limit_event(int fd, int event, void *context)
 
     (void) fd;
     (void) event;
-    serv->limit_warned = time(NULL);
-    msg_warn("service \"%s\" (%s) has reached its process limit \"%d\": "
-             "new clients may be delayed", serv->name, master_listen_text(serv), serv->max_proc);
-    msg_warn("to avoid this condition, increase the process count in master.cf "
-             "or reduce the service time per client");
+    if (serv->limit_timer == 0)
+        serv->limit_timer = event_request_timer(master_limit_check, serv,
+                                                MASTER_LIMIT_WAIT * 1000L);
     master_avail_update(serv);
 }
 
@@ -156,7 +186,8 @@ void master_avail_update(MASTER_SERV *serv)
         want = MASTER_WATCH_NONE;
     else if (serv->max_proc == 0 || serv->total_proc < serv->max_proc)
         want = MASTER_WATCH_SPAWN;
-    else if (time(NULL) >= serv->limit_warned + MASTER_LIMIT_WARN_INTERVAL)
+    else if (serv->limit_timer == 0
+             && time(NULL) >= serv->limit_warned + MASTER_LIMIT_WARN_INTERVAL)
         want = MASTER_WATCH_LIMIT;
     else
         want = MASTER_WATCH_NONE;
@@ -181,6 +212,9 @@ static void __attribute__((noreturn)) master_exec(MASTER_SERV *serv, ARGV *av)
     int n = 0;
 
     msg_set_cleanup(NULL);
+    /* forget master's log descriptors: the moves below may reuse their numbers */
+    msg_set_logfile(var_maillog_file);
+    msg_set_syslog_name(var_syslog_name);
     sig_child_reset();
     src[n++] = serv->status_fd[1];
     for (int i = 0; i < serv->listen_count; i++)
