@@ -117,7 +117,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS_ALL)
 
 test-fuzz: $(FUZZ_BINS)
-	@tools/run-fuzzers.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+	@tools/run-fuzzers.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 # ---- integration tests: pytest with real clients ----
 test-integration: build
