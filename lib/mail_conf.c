@@ -127,21 +127,21 @@ static MAIL_CONF_PARAM mail_conf_table[] = {
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
-#define MAIL_CONF_COUNT ((int) (sizeof(mail_conf_table) / sizeof(mail_conf_table[0])) - 1)
+#define MAIL_CONF_COUNT ((int)(sizeof(mail_conf_table) / sizeof(mail_conf_table[0])) - 1)
 
 char *var_config_dir = DEF_CONFIG_DIR;
 
-static MAIL_CONF_PARAM *mail_conf_sorted;     /* registry sorted by name */
-static HTABLE *mail_conf_index;               /* name -> MAIL_CONF_PARAM */
-static HTABLE *mail_conf_file;                /* name -> raw value from main.cf */
-static HTABLE *mail_conf_over;                /* name -> raw value from -o etc. */
-static char *mail_conf_file_path;             /* DIR/main.cf */
-static char *mail_conf_dir_buf;               /* owns var_config_dir once set */
-static unsigned char *mail_conf_owned;        /* var_NAME string was allocated here */
+static MAIL_CONF_PARAM *mail_conf_sorted; /* registry sorted by name */
+static HTABLE *mail_conf_index;           /* name -> MAIL_CONF_PARAM */
+static HTABLE *mail_conf_file;            /* name -> raw value from main.cf */
+static HTABLE *mail_conf_over;            /* name -> raw value from -o etc. */
+static char *mail_conf_file_path;         /* DIR/main.cf */
+static char *mail_conf_dir_buf;           /* owns var_config_dir once set */
+static unsigned char *mail_conf_owned;    /* var_NAME string was allocated here */
 
 static int mail_conf_cmp(const void *a, const void *b)
 {
-    return strcmp(((const MAIL_CONF_PARAM *) a)->name, ((const MAIL_CONF_PARAM *) b)->name);
+    return strcmp(((const MAIL_CONF_PARAM *)a)->name, ((const MAIL_CONF_PARAM *)b)->name);
 }
 
 /* mail_conf_init - index the registry once */
@@ -149,11 +149,12 @@ static void mail_conf_init(void)
 {
     if (mail_conf_index)
         return;
-    mail_conf_sorted = mymalloc(sizeof(MAIL_CONF_PARAM) * (size_t) (MAIL_CONF_COUNT + 1));
-    memcpy(mail_conf_sorted, mail_conf_table, sizeof(MAIL_CONF_PARAM) * (size_t) (MAIL_CONF_COUNT + 1));
-    qsort(mail_conf_sorted, (size_t) MAIL_CONF_COUNT, sizeof(MAIL_CONF_PARAM), mail_conf_cmp);
-    mail_conf_owned = mycalloc((size_t) MAIL_CONF_COUNT + 1, 1);
-    mail_conf_index = htable_create((size_t) MAIL_CONF_COUNT * 2);
+    mail_conf_sorted = mymalloc(sizeof(MAIL_CONF_PARAM) * (size_t)(MAIL_CONF_COUNT + 1));
+    memcpy(mail_conf_sorted, mail_conf_table,
+           sizeof(MAIL_CONF_PARAM) * (size_t)(MAIL_CONF_COUNT + 1));
+    qsort(mail_conf_sorted, (size_t)MAIL_CONF_COUNT, sizeof(MAIL_CONF_PARAM), mail_conf_cmp);
+    mail_conf_owned = mycalloc((size_t)MAIL_CONF_COUNT + 1, 1);
+    mail_conf_index = htable_create((size_t)MAIL_CONF_COUNT * 2);
     for (int i = 0; i < MAIL_CONF_COUNT; i++) {
         if (htable_find(mail_conf_index, mail_conf_sorted[i].name))
             msg_panic("mail_conf: parameter %s registered twice", mail_conf_sorted[i].name);
@@ -189,7 +190,7 @@ int mail_conf_valid_name(const char *name)
     for (const char *cp = name; *cp; cp++, len++) {
         if (len >= MAIL_CONF_NAME_MAX)
             return 0;
-        if (!isalnum((unsigned char) *cp) && *cp != '_' && *cp != '-' && *cp != '.')
+        if (!isalnum((unsigned char)*cp) && *cp != '_' && *cp != '-' && *cp != '.')
             return 0;
     }
     return len > 0;
@@ -241,8 +242,7 @@ static int mail_conf_space(int ch)
 }
 
 /* mail_conf_store - split one logical line into name and value, store it */
-static int mail_conf_store(HTABLE *table, VSTRING *line, const char *path, int lineno,
-                           VSTRING *why)
+static int mail_conf_store(HTABLE *table, VSTRING *line, const char *path, int lineno, VSTRING *why)
 {
     char *start = vstring_str(line);
     char *eq;
@@ -307,39 +307,38 @@ int mail_conf_parse(const char *text, size_t len, const char *path, VSTRING *why
     table = htable_create(100);
     line = vstring_alloc(256);
     while (cp < end && ret == 0) {
-        const char *nl = memchr(cp, '\n', (size_t) (end - cp));
+        const char *nl = memchr(cp, '\n', (size_t)(end - cp));
         const char *eol = nl ? nl : end;
         const char *p = cp;
 
         lineno++;
-        while (p < eol && mail_conf_space((unsigned char) *p))
+        while (p < eol && mail_conf_space((unsigned char)*p))
             p++;
         if (p == eol || *p == '#') {
             /* empty, white space only, or a comment: skip */
         } else if (p == cp || !have) {
             if (p != cp)
-                msg_warn("%s, line %d: logical line must not start with white space", path,
-                         lineno);
+                msg_warn("%s, line %d: logical line must not start with white space", path, lineno);
             if (have)
                 ret = mail_conf_store(table, line, path, start_line, why);
-            if (ret == 0 && (size_t) (eol - p) > MAIL_CONF_LINE_MAX) {
+            if (ret == 0 && (size_t)(eol - p) > MAIL_CONF_LINE_MAX) {
                 vstring_sprintf(why, "%s, line %d: line is longer than %d bytes", path, lineno,
                                 MAIL_CONF_LINE_MAX);
                 ret = -1;
             }
             if (ret == 0)
-                vstring_memcpy(line, p, (size_t) (eol - p));
+                vstring_memcpy(line, p, (size_t)(eol - p));
             start_line = lineno;
             have = 1;
         } else {
             vstring_trim_right(line);
-            if (vstring_len(line) + 1 + (size_t) (eol - p) > MAIL_CONF_LINE_MAX) {
-                vstring_sprintf(why, "%s, line %d: line is longer than %d bytes", path,
-                                start_line, MAIL_CONF_LINE_MAX);
+            if (vstring_len(line) + 1 + (size_t)(eol - p) > MAIL_CONF_LINE_MAX) {
+                vstring_sprintf(why, "%s, line %d: line is longer than %d bytes", path, start_line,
+                                MAIL_CONF_LINE_MAX);
                 ret = -1;
             } else {
                 vstring_addch(line, ' ');
-                vstring_memcat(line, p, (size_t) (eol - p));
+                vstring_memcat(line, p, (size_t)(eol - p));
             }
         }
         cp = nl ? nl + 1 : end;
@@ -385,12 +384,12 @@ int mail_conf_read_check(const char *config_dir, VSTRING *why)
         }
         if (n == 0)
             break;
-        if (vstring_len(text) + (size_t) n > MAIL_CONF_FILE_MAX) {
+        if (vstring_len(text) + (size_t)n > MAIL_CONF_FILE_MAX) {
             vstring_sprintf(why, "%s: file is larger than %d bytes", path, MAIL_CONF_FILE_MAX);
             n = -1;
             break;
         }
-        vstring_memcat(text, buf, (size_t) n);
+        vstring_memcat(text, buf, (size_t)n);
     }
     close(fd);
     ret = n < 0 ? -1 : mail_conf_parse(vstring_str(text), vstring_len(text), path, why);
@@ -450,20 +449,20 @@ const char *mail_conf_lookup_file(const char *name)
 
 static int mail_conf_strcmp(const void *a, const void *b)
 {
-    return strcmp(*(char *const *) a, *(char *const *) b);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 ARGV *mail_conf_file_names(void)
 {
     HTABLE_INFO **list;
-    ARGV *names = argv_alloc(mail_conf_file ? (int) mail_conf_file->used + 1 : 4);
+    ARGV *names = argv_alloc(mail_conf_file ? (int)mail_conf_file->used + 1 : 4);
 
     mail_conf_init();
     list = htable_list(mail_conf_file);
     for (HTABLE_INFO **ht = list; *ht; ht++)
         argv_add(names, (*ht)->key);
     myfree(list);
-    qsort(names->argv, (size_t) names->argc, sizeof(char *), mail_conf_strcmp);
+    qsort(names->argv, (size_t)names->argc, sizeof(char *), mail_conf_strcmp);
     return names;
 }
 
@@ -501,8 +500,8 @@ static int mail_conf_number(const char *value, long *result, char **endp)
     char *end;
     long val;
 
-    if (!isdigit((unsigned char) *value) && !((*value == '-' || *value == '+')
-                                              && isdigit((unsigned char) value[1])))
+    if (!isdigit((unsigned char)*value) &&
+        !((*value == '-' || *value == '+') && isdigit((unsigned char)value[1])))
         return -1;
     errno = 0;
     val = strtol(value, &end, 10);
@@ -513,17 +512,14 @@ static int mail_conf_number(const char *value, long *result, char **endp)
     return 0;
 }
 
-static int mail_conf_range(const MAIL_CONF_PARAM *param, const char *value, long val,
-                           VSTRING *why)
+static int mail_conf_range(const MAIL_CONF_PARAM *param, const char *value, long val, VSTRING *why)
 {
     if (val < param->min) {
-        vstring_sprintf(why, "invalid %s parameter value %s < %ld", param->name, value,
-                        param->min);
+        vstring_sprintf(why, "invalid %s parameter value %s < %ld", param->name, value, param->min);
         return -1;
     }
     if (param->max > 0 && val > param->max) {
-        vstring_sprintf(why, "invalid %s parameter value %s > %ld", param->name, value,
-                        param->max);
+        vstring_sprintf(why, "invalid %s parameter value %s > %ld", param->name, value, param->max);
         return -1;
     }
     return 0;
@@ -620,13 +616,13 @@ int mail_conf_eval_check(VSTRING *why)
     int i;
 
     mail_conf_init();
-    strs = mycalloc((size_t) MAIL_CONF_COUNT + 1, sizeof(char *));
-    nums = mycalloc((size_t) MAIL_CONF_COUNT + 1, sizeof(long));
+    strs = mycalloc((size_t)MAIL_CONF_COUNT + 1, sizeof(char *));
+    nums = mycalloc((size_t)MAIL_CONF_COUNT + 1, sizeof(long));
     for (i = 0; i < MAIL_CONF_COUNT && ret == 0; i++) {
         const MAIL_CONF_PARAM *param = mail_conf_sorted + i;
 
-        if (mail_conf_eval_param(param->name, value, why) < 0
-            || mail_conf_convert(param, vstring_str(value), nums + i, why) < 0) {
+        if (mail_conf_eval_param(param->name, value, why) < 0 ||
+            mail_conf_convert(param, vstring_str(value), nums + i, why) < 0) {
             if (mail_conf_file_path) {
                 VSTRING *tmp = vstring_alloc(100);
 
@@ -651,15 +647,15 @@ int mail_conf_eval_check(VSTRING *why)
         case MAIL_CONF_TYPE_STR:
         case MAIL_CONF_TYPE_LIST:
             if (mail_conf_owned[i])
-                myfree(*(char **) param->var);
-            *(char **) param->var = strs[i];
+                myfree(*(char **)param->var);
+            *(char **)param->var = strs[i];
             mail_conf_owned[i] = 1;
             break;
         case MAIL_CONF_TYPE_BOOL:
-            *(int *) param->var = (int) nums[i];
+            *(int *)param->var = (int)nums[i];
             break;
         default:
-            *(long *) param->var = nums[i];
+            *(long *)param->var = nums[i];
             break;
         }
     }

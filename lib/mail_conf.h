@@ -34,7 +34,8 @@
 #include "vstring.h"
 
 #ifndef DEF_CONFIG_DIR
-#define DEF_CONFIG_DIR "/etc/postern" /* mail_conf.c uses the build's SYSCONFDIR; call mail_conf_dir(NULL) */
+/* mail_conf.c uses the build's SYSCONFDIR instead; others call mail_conf_dir(NULL) */
+#define DEF_CONFIG_DIR "/etc/postern"
 #endif
 
 /* Limits that bound hostile input. */
@@ -44,16 +45,20 @@
 #define MAIL_CONF_VALUE_MAX (1024 * 1024)     /* bytes in an expanded value */
 #define MAIL_CONF_DEPTH_MAX 100               /* nested $name references */
 
-extern char *var_config_dir;  /* the directory main.cf was read from */
+extern char *var_config_dir; /* the directory main.cf was read from */
 
 void mail_conf_read(const char *config_dir);
 void mail_conf_override(const char *name, const char *value);
 void mail_conf_eval(void);
 
-const char *mail_conf_lookup(const char *name);      /* raw value as set, or NULL */
-char *mail_conf_lookup_eval(const char *name);       /* expanded, default applied; caller frees; NULL if unknown */
-char *mail_conf_expand(const char *value);           /* expand $refs; caller frees */
-int mail_conf_known(const char *name);               /* in the registry? */
+/* raw value as set, or NULL */
+const char *mail_conf_lookup(const char *name);
+/* expanded, default applied; caller frees; NULL if neither registered nor set */
+char *mail_conf_lookup_eval(const char *name);
+/* expand $refs; caller frees */
+char *mail_conf_expand(const char *value);
+/* in the registry? */
+int mail_conf_known(const char *name);
 
 /* The registry. */
 #define MAIL_CONF_TYPE_STR 1
@@ -75,29 +80,33 @@ typedef struct MAIL_CONF_PARAM {
 
 const MAIL_CONF_PARAM *mail_conf_param_list(int *count); /* sorted by name */
 const MAIL_CONF_PARAM *mail_conf_param_find(const char *name);
-const char *mail_conf_default(const char *name); /* default text (computed ones computed); NULL if unknown */
+/* default text (computed ones computed); NULL if not registered */
+const char *mail_conf_default(const char *name);
 
 /* Reading, without terminating the program. */
-const char *mail_conf_dir(const char *config_dir);   /* NULL = $MAIL_CONFIG or DEF_CONFIG_DIR */
-void mail_conf_set_dir(const char *config_dir);      /* sets var_config_dir, reads nothing */
-int mail_conf_read_check(const char *config_dir, VSTRING *why); /* -1: why; errno ENOENT if no main.cf */
+const char *mail_conf_dir(const char *config_dir); /* NULL = $MAIL_CONFIG or DEF_CONFIG_DIR */
+void mail_conf_set_dir(const char *config_dir);    /* sets var_config_dir, reads nothing */
+/* 0, or -1 with why; errno ENOENT when there is no main.cf */
+int mail_conf_read_check(const char *config_dir, VSTRING *why);
 int mail_conf_parse(const char *text, size_t len, const char *path, VSTRING *why);
-const char *mail_conf_path(void);                    /* DIR/main.cf, or "" before reading */
-void mail_conf_reset(void);                          /* forget file values and overrides */
+const char *mail_conf_path(void); /* DIR/main.cf, or "" before reading */
+void mail_conf_reset(void);       /* forget file values and overrides */
 
 /* What main.cf sets (not overrides), for postconf -n and its warnings. */
 const char *mail_conf_lookup_file(const char *name); /* raw value in main.cf, or NULL */
-ARGV *mail_conf_file_names(void);                    /* names set in main.cf, sorted; caller frees */
+ARGV *mail_conf_file_names(void); /* names set in main.cf, sorted; caller frees */
 
 /* Expansion and evaluation, without terminating the program. */
 int mail_conf_expand_check(const char *value, VSTRING *out, VSTRING *why);
-int mail_conf_eval_param(const char *name, VSTRING *out, VSTRING *why); /* expanded value of name */
+/* the expanded value of name */
+int mail_conf_eval_param(const char *name, VSTRING *out, VSTRING *why);
 int mail_conf_eval_check(VSTRING *why);
 int mail_conf_convert(const MAIL_CONF_PARAM *param, const char *value, long *result, VSTRING *why);
-int mail_conf_valid_name(const char *name);          /* [A-Za-z0-9_.-], bounded */
+int mail_conf_valid_name(const char *name); /* [A-Za-z0-9_.-], bounded */
 
 /* Computed defaults (mail_conf_dyn.c). */
-const char *mail_conf_dyn_hostname(void);            /* gethostname, possibly qualified */
-char *mail_conf_dyn_mynetworks(const char *style, const char *protocols); /* caller frees */
+const char *mail_conf_dyn_hostname(void); /* gethostname, possibly qualified */
+/* caller frees */
+char *mail_conf_dyn_mynetworks(const char *style, const char *protocols);
 
 #endif

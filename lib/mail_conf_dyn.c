@@ -42,8 +42,8 @@ static int dyn_hostname_ok(const char *name)
     if (*name == 0 || strlen(name) > 253)
         return 0;
     for (const char *cp = name; *cp; cp++)
-        if (!(*cp == '-' || *cp == '.' || *cp == '_' || (*cp >= '0' && *cp <= '9')
-              || (*cp >= 'a' && *cp <= 'z') || (*cp >= 'A' && *cp <= 'Z')))
+        if (!(*cp == '-' || *cp == '.' || *cp == '_' || (*cp >= '0' && *cp <= '9') ||
+              (*cp >= 'a' && *cp <= 'z') || (*cp >= 'A' && *cp <= 'Z')))
             return 0;
     return 1;
 }
@@ -69,8 +69,8 @@ const char *mail_conf_dyn_hostname(void)
         hints.ai_family = AF_UNSPEC;
         hints.ai_flags = AI_CANONNAME;
         if (getaddrinfo(buf, NULL, &hints, &res) == 0) {
-            if (res->ai_canonname && strchr(res->ai_canonname, '.')
-                && dyn_hostname_ok(res->ai_canonname)) {
+            if (res->ai_canonname && strchr(res->ai_canonname, '.') &&
+                dyn_hostname_ok(res->ai_canonname)) {
                 myfree(hostname);
                 hostname = mystrdup(res->ai_canonname);
             }
@@ -149,26 +149,26 @@ char *mail_conf_dyn_mynetworks(const char *style, const char *protocols)
             if (ifa->ifa_addr == NULL)
                 continue;
             if (ifa->ifa_addr->sa_family == AF_INET && want4) {
-                struct in_addr a = ((struct sockaddr_in *) ifa->ifa_addr)->sin_addr;
+                struct in_addr a = ((struct sockaddr_in *)ifa->ifa_addr)->sin_addr;
                 int len = 32;
 
                 if ((ntohl(a.s_addr) >> 24) == 127)
                     continue;
                 if (subnet && ifa->ifa_netmask)
-                    len = dyn_mask((unsigned char *) &a,
-                                   (unsigned char *) &((struct sockaddr_in *) ifa->ifa_netmask)->sin_addr,
-                                   4);
+                    len = dyn_mask(
+                        (unsigned char *)&a,
+                        (unsigned char *)&((struct sockaddr_in *)ifa->ifa_netmask)->sin_addr, 4);
                 dyn_add(list, AF_INET, &a, len);
             } else if (ifa->ifa_addr->sa_family == AF_INET6 && want6) {
-                struct in6_addr a = ((struct sockaddr_in6 *) ifa->ifa_addr)->sin6_addr;
+                struct in6_addr a = ((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr;
                 int len = 128;
 
                 if (IN6_IS_ADDR_LOOPBACK(&a) || IN6_IS_ADDR_LINKLOCAL(&a))
                     continue;
                 if (subnet && ifa->ifa_netmask)
-                    len = dyn_mask((unsigned char *) &a,
-                                   (unsigned char *) &((struct sockaddr_in6 *) ifa->ifa_netmask)->sin6_addr,
-                                   16);
+                    len = dyn_mask(
+                        (unsigned char *)&a,
+                        (unsigned char *)&((struct sockaddr_in6 *)ifa->ifa_netmask)->sin6_addr, 16);
                 dyn_add(list, AF_INET6, &a, len);
             }
         }

@@ -59,7 +59,7 @@ static int exp_name(EXP_CTX *ctx, const char *name, VSTRING *out);
 
 static int exp_name_char(int ch)
 {
-    return isalnum((unsigned char) ch) || ch == '_';
+    return isalnum((unsigned char)ch) || ch == '_';
 }
 
 static const char *exp_where(EXP_CTX *ctx)
@@ -112,8 +112,8 @@ static int exp_computed(EXP_CTX *ctx, const char *name, VSTRING *out)
         char *nets;
 
         tmp = vstring_alloc(20);
-        if ((ret = exp_name(ctx, "mynetworks_style", tmp)) == 0
-            && (ret = exp_name(ctx, "inet_protocols", proto)) == 0) {
+        if ((ret = exp_name(ctx, "mynetworks_style", tmp)) == 0 &&
+            (ret = exp_name(ctx, "inet_protocols", proto)) == 0) {
             nets = mail_conf_dyn_mynetworks(vstring_str(tmp), vstring_str(proto));
             vstring_strcat(out, nets);
             myfree(nets);
@@ -171,16 +171,16 @@ static long exp_group(const char *s, size_t len, int open, int close)
         if (s[i] == open)
             nest++;
         else if (s[i] == close && --nest == 0)
-            return (long) i;
+            return (long)i;
     }
     return -1;
 }
 
 static void exp_trim(const char **s, size_t *len)
 {
-    while (*len > 0 && isspace((unsigned char) **s))
+    while (*len > 0 && isspace((unsigned char)**s))
         (*s)++, (*len)--;
-    while (*len > 0 && isspace((unsigned char) (*s)[*len - 1]))
+    while (*len > 0 && isspace((unsigned char)(*s)[*len - 1]))
         (*len)--;
 }
 
@@ -205,16 +205,16 @@ static int exp_cond(EXP_CTX *ctx, const char *name, int op, const char *text, si
         if (close < 0)
             goto bad;
         t1 = t + 1;
-        l1 = (size_t) close - 1;
+        l1 = (size_t)close - 1;
         rest = t + close + 1;
-        rlen = l - (size_t) close - 1;
+        rlen = l - (size_t)close - 1;
         exp_trim(&rest, &rlen);
         if (rlen > 0) {
             if (op != '?' || *rest != ':')
                 goto bad;
             rest++, rlen--;
             exp_trim(&rest, &rlen);
-            if (rlen < 2 || *rest != '{' || exp_group(rest, rlen, '{', '}') != (long) rlen - 1)
+            if (rlen < 2 || *rest != '{' || exp_group(rest, rlen, '{', '}') != (long)rlen - 1)
                 goto bad;
             t2 = rest + 1;
             l2 = rlen - 2;
@@ -235,8 +235,8 @@ static int exp_cond(EXP_CTX *ctx, const char *name, int op, const char *text, si
     return 0;
 
 bad:
-    vstring_sprintf(ctx->why, "parameter %s: bad conditional expression: \"%.*s\"",
-                    exp_where(ctx), (int) (len > 100 ? 100 : len), text);
+    vstring_sprintf(ctx->why, "parameter %s: bad conditional expression: \"%.*s\"", exp_where(ctx),
+                    (int)(len > 100 ? 100 : len), text);
     return -1;
 }
 
@@ -259,10 +259,10 @@ static int exp_text(EXP_CTX *ctx, const char *s, size_t len, VSTRING *out, int l
             vstring_memcat(out, s + i, len - i);
             break;
         }
-        vstring_memcat(out, s + i, (size_t) (dollar - (s + i)));
-        i = (size_t) (dollar - s);
-        if (i + 1 >= len || !(s[i + 1] == '$' || s[i + 1] == '{' || s[i + 1] == '('
-                              || exp_name_char(s[i + 1]))) {
+        vstring_memcat(out, s + i, (size_t)(dollar - (s + i)));
+        i = (size_t)(dollar - s);
+        if (i + 1 >= len ||
+            !(s[i + 1] == '$' || s[i + 1] == '{' || s[i + 1] == '(' || exp_name_char(s[i + 1]))) {
             vstring_addch(out, '$');
             i++;
             continue;
@@ -294,18 +294,17 @@ static int exp_text(EXP_CTX *ctx, const char *s, size_t len, VSTRING *out, int l
             size_t ilen;
 
             if (end < 0) {
-                vstring_sprintf(ctx->why, "parameter %s: missing '%c' in \"%.*s\"",
-                                exp_where(ctx), close, (int) (len - i > 100 ? 100 : len - i),
-                                s + i);
+                vstring_sprintf(ctx->why, "parameter %s: missing '%c' in \"%.*s\"", exp_where(ctx),
+                                close, (int)(len - i > 100 ? 100 : len - i), s + i);
                 return -1;
             }
-            ilen = (size_t) end - 1;
+            ilen = (size_t)end - 1;
             for (n = 0; n < ilen && exp_name_char(inner[n]); n++)
                 /* void */;
-            if (n == 0 || n > MAIL_CONF_NAME_MAX
-                || (n < ilen && inner[n] != '?' && inner[n] != ':')) {
+            if (n == 0 || n > MAIL_CONF_NAME_MAX ||
+                (n < ilen && inner[n] != '?' && inner[n] != ':')) {
                 vstring_sprintf(ctx->why, "parameter %s: bad parameter name in \"%.*s\"",
-                                exp_where(ctx), (int) (ilen + 3 > 100 ? 100 : ilen + 3), s + i);
+                                exp_where(ctx), (int)(ilen + 3 > 100 ? 100 : ilen + 3), s + i);
                 return -1;
             }
             memcpy(name, inner, n);
@@ -313,11 +312,10 @@ static int exp_text(EXP_CTX *ctx, const char *s, size_t len, VSTRING *out, int l
             if (n == ilen) {
                 if (exp_name(ctx, name, out) < 0)
                     return -1;
-            } else if (exp_cond(ctx, name, inner[n], inner + n + 1, ilen - n - 1, out, level)
-                       < 0) {
+            } else if (exp_cond(ctx, name, inner[n], inner + n + 1, ilen - n - 1, out, level) < 0) {
                 return -1;
             }
-            i += 1 + (size_t) end + 1;
+            i += 1 + (size_t)end + 1;
         }
         if (exp_check_len(ctx, out) < 0)
             return -1;

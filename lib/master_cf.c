@@ -12,6 +12,7 @@
  *	MASTER_CF_ENTRY *master_cf_find(MASTER_CF *cf, const char *service,
  *			const char *type)
  *	const char *master_cf_field(const MASTER_CF_ENTRY *entry, int n)
+ *	const char *const master_cf_field_names[MASTER_CF_FIELDS]
  *	VSTRING *master_cf_format(VSTRING *buf, const MASTER_CF_ENTRY *entry)
  *	VSTRING *master_cf_format_command(VSTRING *buf, const MASTER_CF_ENTRY *entry)
  * DESCRIPTION
@@ -55,6 +56,10 @@
 #include "msg.h"
 #include "mymalloc.h"
 
+const char *const master_cf_field_names[MASTER_CF_FIELDS] = {
+    "service", "type", "private", "unprivileged", "chroot", "wakeup", "process_limit", "command",
+};
+
 static int master_cf_space(int ch)
 {
     return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v';
@@ -85,8 +90,7 @@ void master_cf_free(MASTER_CF *cf)
 MASTER_CF_ENTRY *master_cf_find(MASTER_CF *cf, const char *service, const char *type)
 {
     for (int i = 0; i < cf->count; i++)
-        if (strcmp(cf->entries[i].service, service) == 0
-            && strcmp(cf->entries[i].type, type) == 0)
+        if (strcmp(cf->entries[i].service, service) == 0 && strcmp(cf->entries[i].type, type) == 0)
             return cf->entries + i;
     return NULL;
 }
@@ -124,7 +128,7 @@ static int master_cf_digits(const char *s, size_t max)
 static const char *master_cf_check(ARGV *f, VSTRING *tmp)
 {
     static const char *types[] = {"inet", "unix", "unix-dgram", "fifo", "pass", NULL};
-    static const char *names[] = MASTER_CF_FIELD_NAMES;
+    const char *const *names = master_cf_field_names;
     const char **tp;
 
     if (f->argc < 8) {
@@ -136,7 +140,7 @@ static const char *master_cf_check(ARGV *f, VSTRING *tmp)
     if (strlen(f->argv[0]) > 255)
         return "service name is too long";
     for (const char *cp = f->argv[0]; *cp; cp++)
-        if (iscntrl((unsigned char) *cp))
+        if (iscntrl((unsigned char)*cp))
             return "control character in service name";
     for (tp = types; *tp; tp++)
         if (strcmp(*tp, f->argv[1]) == 0)
@@ -146,8 +150,8 @@ static const char *master_cf_check(ARGV *f, VSTRING *tmp)
         return vstring_str(tmp);
     }
     for (int i = 2; i <= 4; i++) {
-        if (strcmp(f->argv[i], "y") != 0 && strcmp(f->argv[i], "n") != 0
-            && strcmp(f->argv[i], "-") != 0) {
+        if (strcmp(f->argv[i], "y") != 0 && strcmp(f->argv[i], "n") != 0 &&
+            strcmp(f->argv[i], "-") != 0) {
             vstring_sprintf(tmp, "field \"%s\": bad value: \"%.100s\"", names[i], f->argv[i]);
             return vstring_str(tmp);
         }
@@ -155,14 +159,14 @@ static const char *master_cf_check(ARGV *f, VSTRING *tmp)
     if (strcmp(f->argv[5], "-") != 0) {
         size_t n = strspn(f->argv[5], "0123456789");
 
-        if (!master_cf_digits(f->argv[5], 9)
-            || !(f->argv[5][n] == 0 || (f->argv[5][n] == '?' && f->argv[5][n + 1] == 0))) {
+        if (!master_cf_digits(f->argv[5], 9) ||
+            !(f->argv[5][n] == 0 || (f->argv[5][n] == '?' && f->argv[5][n + 1] == 0))) {
             vstring_sprintf(tmp, "field \"%s\": bad value: \"%.100s\"", names[5], f->argv[5]);
             return vstring_str(tmp);
         }
     }
-    if (strcmp(f->argv[6], "-") != 0
-        && (!master_cf_digits(f->argv[6], 9) || f->argv[6][strspn(f->argv[6], "0123456789")])) {
+    if (strcmp(f->argv[6], "-") != 0 &&
+        (!master_cf_digits(f->argv[6], 9) || f->argv[6][strspn(f->argv[6], "0123456789")])) {
         vstring_sprintf(tmp, "field \"%s\": bad value: \"%.100s\"", names[6], f->argv[6]);
         return vstring_str(tmp);
     }
@@ -170,8 +174,8 @@ static const char *master_cf_check(ARGV *f, VSTRING *tmp)
 }
 
 /* master_cf_entry - turn one logical line into an entry, or set why */
-static int master_cf_entry(MASTER_CF *cf, const char *line, const char *path, int start,
-                           int end, VSTRING *why)
+static int master_cf_entry(MASTER_CF *cf, const char *line, const char *path, int start, int end,
+                           VSTRING *why)
 {
     ARGV *f = argv_split_braces(line, " \t\r\n\f\v");
     VSTRING *tmp;
@@ -184,8 +188,8 @@ static int master_cf_entry(MASTER_CF *cf, const char *line, const char *path, in
     }
     tmp = vstring_alloc(100);
     if ((err = master_cf_check(f, tmp)) == NULL && master_cf_find(cf, f->argv[0], f->argv[1]))
-        err = vstring_str(vstring_sprintf(tmp, "duplicate service name: %.100s/%s", f->argv[0],
-                                          f->argv[1]));
+        err = vstring_str(
+            vstring_sprintf(tmp, "duplicate service name: %.100s/%s", f->argv[0], f->argv[1]));
     if (err) {
         vstring_sprintf(why, "%s, line %d: %s", path, start, err);
         vstring_free(tmp);
@@ -193,7 +197,7 @@ static int master_cf_entry(MASTER_CF *cf, const char *line, const char *path, in
         return -1;
     }
     vstring_free(tmp);
-    cf->entries = myrealloc(cf->entries, sizeof(*cf->entries) * (size_t) (cf->count + 1));
+    cf->entries = myrealloc(cf->entries, sizeof(*cf->entries) * (size_t)(cf->count + 1));
     e = cf->entries + cf->count++;
     e->service = mystrdup(f->argv[0]);
     e->type = mystrdup(f->argv[1]);
@@ -203,7 +207,7 @@ static int master_cf_entry(MASTER_CF *cf, const char *line, const char *path, in
     e->wakeup = mystrdup(f->argv[5]);
     e->maxproc = mystrdup(f->argv[6]);
     e->argc = f->argc - 7;
-    e->argv = mymalloc(sizeof(char *) * (size_t) (e->argc + 1));
+    e->argv = mymalloc(sizeof(char *) * (size_t)(e->argc + 1));
     for (int i = 0; i < e->argc; i++)
         e->argv[i] = mystrdup(f->argv[i + 7]);
     e->argv[e->argc] = NULL;
@@ -224,40 +228,40 @@ MASTER_CF *master_cf_parse_buf(const char *text, size_t len, const char *path, V
     if (path == NULL)
         path = "master.cf";
     while (cp < end && ret == 0) {
-        const char *nl = memchr(cp, '\n', (size_t) (end - cp));
+        const char *nl = memchr(cp, '\n', (size_t)(end - cp));
         const char *eol = nl ? nl : end;
         const char *p = cp;
 
         lineno++;
-        if (memchr(cp, 0, (size_t) (eol - cp))) {
+        if (memchr(cp, 0, (size_t)(eol - cp))) {
             vstring_sprintf(why, "%s, line %d: NUL byte in input", path, lineno);
             ret = -1;
             break;
         }
-        while (p < eol && master_cf_space((unsigned char) *p))
+        while (p < eol && master_cf_space((unsigned char)*p))
             p++;
         if (p == eol || *p == '#') {
             /* skip */
         } else if (p == cp || !have) {
             if (have)
                 ret = master_cf_entry(cf, vstring_str(line), path, start, last, why);
-            if (ret == 0 && (size_t) (eol - p) > MASTER_CF_LINE_MAX) {
+            if (ret == 0 && (size_t)(eol - p) > MASTER_CF_LINE_MAX) {
                 vstring_sprintf(why, "%s, line %d: line is longer than %d bytes", path, lineno,
                                 MASTER_CF_LINE_MAX);
                 ret = -1;
             }
             if (ret == 0)
-                vstring_memcpy(line, p, (size_t) (eol - p));
+                vstring_memcpy(line, p, (size_t)(eol - p));
             start = last = lineno;
             have = 1;
         } else {
-            if (vstring_len(line) + 1 + (size_t) (eol - p) > MASTER_CF_LINE_MAX) {
+            if (vstring_len(line) + 1 + (size_t)(eol - p) > MASTER_CF_LINE_MAX) {
                 vstring_sprintf(why, "%s, line %d: line is longer than %d bytes", path, start,
                                 MASTER_CF_LINE_MAX);
                 ret = -1;
             } else {
                 vstring_addch(line, ' ');
-                vstring_memcat(line, p, (size_t) (eol - p));
+                vstring_memcat(line, p, (size_t)(eol - p));
                 last = lineno;
             }
         }
@@ -304,12 +308,12 @@ MASTER_CF *master_cf_read(const char *path, VSTRING *why)
         }
         if (n == 0)
             break;
-        if (vstring_len(text) + (size_t) n > MASTER_CF_FILE_MAX) {
+        if (vstring_len(text) + (size_t)n > MASTER_CF_FILE_MAX) {
             vstring_sprintf(why, "%s: file is larger than %d bytes", path, MASTER_CF_FILE_MAX);
             n = -1;
             break;
         }
-        vstring_memcat(text, buf, (size_t) n);
+        vstring_memcat(text, buf, (size_t)n);
     }
     close(fd);
     if (n == 0)

@@ -18,17 +18,17 @@
 #include "vstring.h"
 
 typedef struct MASTER_CF_ENTRY {
-    char *service;  /* "smtp", "127.0.0.1:2525", "cleanup" */
-    char *type;     /* inet unix unix-dgram fifo pass */
-    char *priv;     /* y n - */
-    char *unpriv;   /* y n - */
-    char *chroot;   /* y n - */
-    char *wakeup;   /* N, N?, - */
-    char *maxproc;  /* N, - */
-    int argc;       /* command + args */
-    char **argv;    /* NULL-terminated */
-    int line;       /* line number where the entry starts */
-    int end_line;   /* line number of its last continuation line */
+    char *service; /* "smtp", "127.0.0.1:2525", "cleanup" */
+    char *type;    /* inet unix unix-dgram fifo pass */
+    char *priv;    /* y n - */
+    char *unpriv;  /* y n - */
+    char *chroot;  /* y n - */
+    char *wakeup;  /* N, N?, - */
+    char *maxproc; /* N, - */
+    int argc;      /* command + args */
+    char **argv;   /* NULL-terminated */
+    int line;      /* line number where the entry starts */
+    int end_line;  /* line number of its last continuation line */
 } MASTER_CF_ENTRY;
 
 typedef struct MASTER_CF {
@@ -46,15 +46,15 @@ void master_cf_free(MASTER_CF *cf);
  * NULL. master_cf_format() replaces buf with the entry as one normalized
  * line (columns padded as postconf -M prints them; an argument with white
  * space is written as "{ arg }"). master_cf_field() returns column n
- * (0 = service ... 6 = maxproc), and MASTER_CF_FIELD_NAMES names them as
+ * (0 = service ... 6 = maxproc); master_cf_field_names[] names them as
  * postconf -F does, with "command" (7) last.
  */
-#define MASTER_CF_LINE_MAX (64 * 1024)      /* bytes in one logical line */
+#define MASTER_CF_LINE_MAX (64 * 1024)       /* bytes in one logical line */
 #define MASTER_CF_FILE_MAX (4 * 1024 * 1024) /* bytes in master.cf */
-#define MASTER_CF_ARGS_MAX 1024             /* command + arguments */
-#define MASTER_CF_FIELD_NAMES \
-    {"service", "type", "private", "unprivileged", "chroot", "wakeup", "process_limit", "command"}
+#define MASTER_CF_ARGS_MAX 1024              /* command + arguments */
+#define MASTER_CF_FIELDS 8
 
+extern const char *const master_cf_field_names[MASTER_CF_FIELDS];
 MASTER_CF *master_cf_parse_buf(const char *text, size_t len, const char *path, VSTRING *why);
 MASTER_CF_ENTRY *master_cf_find(MASTER_CF *cf, const char *service, const char *type);
 const char *master_cf_field(const MASTER_CF_ENTRY *entry, int n);

@@ -129,8 +129,8 @@ int main(int argc, char **argv)
             usage();
         mail_conf_set_dir(config_dir);
         status = pc_edit_main(remove ? PC_EDIT_REMOVE : PC_EDIT_COMMENT, argv);
-    } else if (edit || (argc > 0 && !(flags & (PC_FLAG_DEFAULT | PC_FLAG_NONDEF))
-                        && strchr(argv[0], '=') != NULL)) {
+    } else if (edit || (argc > 0 && !(flags & (PC_FLAG_DEFAULT | PC_FLAG_NONDEF)) &&
+                        strchr(argv[0], '=') != NULL)) {
         if (argc == 0)
             usage();
         mail_conf_set_dir(config_dir);

@@ -28,9 +28,9 @@ typedef struct PC_LINES {
 } PC_LINES;
 
 typedef struct PC_LOGICAL {
-    int first;      /* index of the first physical line */
-    int last;       /* index of the last continuation line */
-    VSTRING *text;  /* the joined logical line */
+    int first;     /* index of the first physical line */
+    int last;      /* index of the last continuation line */
+    VSTRING *text; /* the joined logical line */
 } PC_LOGICAL;
 
 typedef int (*PC_EDIT_FN)(PC_LINES *in, ARGV *out, void *context);
@@ -40,8 +40,8 @@ int pc_next_logical(PC_LINES *in, int *pos, PC_LOGICAL *lp);
 int pc_is_content(const char *line); /* not blank, not a comment */
 int pc_edit_main(int how, char **args);
 
-#define PC_EDIT_SET 1    /* -e name=value */
-#define PC_EDIT_REMOVE 2 /* -X name */
+#define PC_EDIT_SET 1     /* -e name=value */
+#define PC_EDIT_REMOVE 2  /* -X name */
 #define PC_EDIT_COMMENT 3 /* -# name */
 
 /* postconf_master.c */

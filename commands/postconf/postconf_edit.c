@@ -55,7 +55,7 @@ static int pc_space(int ch)
 
 int pc_is_content(const char *line)
 {
-    while (pc_space((unsigned char) *line))
+    while (pc_space((unsigned char)*line))
         line++;
     return *line != 0 && *line != '#';
 }
@@ -74,15 +74,15 @@ int pc_next_logical(PC_LINES *in, int *pos, PC_LOGICAL *lp)
         return 0;
     }
     lp->first = lp->last = i;
-    for (p = lines[i]; pc_space((unsigned char) *p); p++)
+    for (p = lines[i]; pc_space((unsigned char)*p); p++)
         /* void */;
     vstring_strcpy(lp->text, p);
     for (i++; i < n; i++) {
         if (!pc_is_content(lines[i]))
             continue;
-        if (!pc_space((unsigned char) lines[i][0]))
+        if (!pc_space((unsigned char)lines[i][0]))
             break;
-        for (p = lines[i]; pc_space((unsigned char) *p); p++)
+        for (p = lines[i]; pc_space((unsigned char)*p); p++)
             /* void */;
         vstring_trim_right(lp->text);
         vstring_addch(lp->text, ' ');
@@ -123,8 +123,8 @@ static int pc_read_locked(const char *path, VSTRING *text, int *lock_fd)
             return -1;
         }
         /* another editor may have replaced the file while we waited */
-        if (!locked || (stat(path, &st_path) == 0 && st_path.st_ino == st_fd.st_ino
-                        && st_path.st_dev == st_fd.st_dev))
+        if (!locked || (stat(path, &st_path) == 0 && st_path.st_ino == st_fd.st_ino &&
+                        st_path.st_dev == st_fd.st_dev))
             break;
         close(fd);
         if (attempt >= 10) {
@@ -144,12 +144,12 @@ static int pc_read_locked(const char *path, VSTRING *text, int *lock_fd)
         }
         if (n == 0)
             break;
-        if (vstring_len(text) + (size_t) n > MAIL_CONF_FILE_MAX) {
+        if (vstring_len(text) + (size_t)n > MAIL_CONF_FILE_MAX) {
             msg_error("%s: file is larger than %d bytes", path, MAIL_CONF_FILE_MAX);
             close(fd);
             return -1;
         }
-        vstring_memcat(text, buf, (size_t) n);
+        vstring_memcat(text, buf, (size_t)n);
     }
     if (memchr(vstring_str(text), 0, vstring_len(text))) {
         msg_error("%s: file contains a NUL byte; not editing it", path);
@@ -180,8 +180,8 @@ int pc_edit_file(const char *path, PC_EDIT_FN fn, void *context)
     end = vstring_end(text);
     in.final_newline = vstring_len(text) == 0 || end[-1] == '\n';
     while (cp < end) {
-        nl = memchr(cp, '\n', (size_t) (end - cp));
-        argv_addn(in.lines, cp, (size_t) ((nl ? nl : end) - cp));
+        nl = memchr(cp, '\n', (size_t)(end - cp));
+        argv_addn(in.lines, cp, (size_t)((nl ? nl : end) - cp));
         cp = nl ? nl + 1 : end;
     }
     out = argv_alloc(in.lines->argc + 10);
@@ -191,8 +191,8 @@ int pc_edit_file(const char *path, PC_EDIT_FN fn, void *context)
             vstring_strcat(text, out->argv[i]);
             vstring_addch(text, '\n');
         }
-        if (safe_replace_file(path, vstring_str(text), vstring_len(text),
-                              SAFE_REPLACE_KEEP_MODE, why) < 0) {
+        if (safe_replace_file(path, vstring_str(text), vstring_len(text), SAFE_REPLACE_KEEP_MODE,
+                              why) < 0) {
             msg_error("%s", vstring_str(why));
             status = 1;
         }
@@ -212,7 +212,7 @@ typedef struct PC_MAIN_EDIT {
     int how;
     ARGV *names;
     ARGV *values;
-    char *done;  /* per name: already written */
+    char *done; /* per name: already written */
 } PC_MAIN_EDIT;
 
 /* pc_main_name - the parameter name of a logical line, or "" */
@@ -224,9 +224,9 @@ static void pc_main_name(const char *text, VSTRING *name)
     vstring_reset(name);
     if (eq == NULL)
         return;
-    for (end = eq; end > text && pc_space((unsigned char) end[-1]); end--)
+    for (end = eq; end > text && pc_space((unsigned char)end[-1]); end--)
         /* void */;
-    vstring_strncpy(name, text, (size_t) (end - text));
+    vstring_strncpy(name, text, (size_t)(end - text));
 }
 
 static void pc_setting(VSTRING *buf, const char *name, const char *value)
@@ -332,15 +332,15 @@ int pc_edit_main(int how, char **args)
             status = 1;
             continue;
         }
-        while (end > arg && pc_space((unsigned char) end[-1]))
+        while (end > arg && pc_space((unsigned char)end[-1]))
             end--;
-        while (pc_space((unsigned char) *arg))
+        while (pc_space((unsigned char)*arg))
             arg++;
-        name = mystrndup(arg, (size_t) (end > arg ? end - arg : 0));
+        name = mystrndup(arg, (size_t)(end > arg ? end - arg : 0));
         if (eq) {
             VSTRING *v = vstring_alloc(100);
 
-            for (value = eq + 1; pc_space((unsigned char) *value); value++)
+            for (value = eq + 1; pc_space((unsigned char)*value); value++)
                 /* void */;
             vstring_strcpy(v, value);
             vstring_trim_right(v);
@@ -372,7 +372,7 @@ int pc_edit_main(int how, char **args)
         }
     }
     if (status == 0 && ed.names->argc > 0) {
-        ed.done = mycalloc((size_t) ed.names->argc, 1);
+        ed.done = mycalloc((size_t)ed.names->argc, 1);
         status = pc_edit_file(mail_conf_path(), pc_main_fn, &ed);
         myfree(ed.done);
     }

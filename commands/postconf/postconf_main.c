@@ -56,9 +56,9 @@ static void pc_scan_refs(const char *value, HTABLE *used)
         }
         if (*cp == '{' || *cp == '(')
             cp++;
-        for (start = cp; isalnum((unsigned char) *cp) || *cp == '_'; cp++)
+        for (start = cp; isalnum((unsigned char)*cp) || *cp == '_'; cp++)
             /* void */;
-        len = (size_t) (cp - start);
+        len = (size_t)(cp - start);
         if (len > 0 && len <= MAIL_CONF_NAME_MAX) {
             char name[MAIL_CONF_NAME_MAX + 1];
 
@@ -72,13 +72,17 @@ static void pc_scan_refs(const char *value, HTABLE *used)
 /* pc_per_service - is name SERVICE_SUFFIX for a master.cf service? */
 static int pc_per_service(const char *name, HTABLE *services)
 {
-    static const char *suffixes[] = {"time_limit", "delivery_status_filter",
-                                     "destination_rate_delay", "transport_rate_delay",
-                                     "recipient_limit", "extra_recipient_limit", NULL};
+    static const char *suffixes[] = {"time_limit",
+                                     "delivery_status_filter",
+                                     "destination_rate_delay",
+                                     "transport_rate_delay",
+                                     "recipient_limit",
+                                     "extra_recipient_limit",
+                                     NULL};
     char buf[MAIL_CONF_NAME_MAX + 20];
 
     for (const char *us = strchr(name, '_'); us; us = strchr(us + 1, '_')) {
-        size_t plen = (size_t) (us - name);
+        size_t plen = (size_t)(us - name);
         const char *suffix = us + 1;
 
         if (plen == 0 || plen >= sizeof(buf) || strlen(suffix) > MAIL_CONF_NAME_MAX)
@@ -152,10 +156,10 @@ void pc_warn_unused(void)
                 continue;
             arg = mystrdup(e->argv[++j]);
             if ((eq = strchr(arg, '=')) != NULL) {
-                for (end = eq; end > arg && isspace((unsigned char) end[-1]); end--)
+                for (end = eq; end > arg && isspace((unsigned char)end[-1]); end--)
                     /* void */;
                 *end = 0;
-                for (value = eq + 1; isspace((unsigned char) *value); value++)
+                for (value = eq + 1; isspace((unsigned char)*value); value++)
                     /* void */;
                 if (!pc_used(arg, used, services) && mail_conf_lookup_file(arg) == NULL)
                     msg_warn("%s: unused parameter: %s=%s", vstring_str(path), arg, value);
@@ -240,9 +244,9 @@ int pc_show_main(int flags, char **names)
         pc_warn_unused();
     if (names && *names) {
         for (; *names; names++) {
-            if ((flags & PC_FLAG_DEFAULT) ? !mail_conf_known(*names)
-                                          : (!mail_conf_known(*names)
-                                             && mail_conf_lookup(*names) == NULL)) {
+            if ((flags & PC_FLAG_DEFAULT)
+                    ? !mail_conf_known(*names)
+                    : (!mail_conf_known(*names) && mail_conf_lookup(*names) == NULL)) {
                 msg_warn("%s: unknown parameter", *names);
                 status = 1;
             } else if (pc_print(*names, flags) < 0) {

@@ -40,7 +40,7 @@
 #include "postconf.h"
 #include "vstream.h"
 
-static const char *pc_field_names[] = MASTER_CF_FIELD_NAMES;
+#define pc_field_names master_cf_field_names
 
 #define PC_FIELD_COUNT 8
 #define PC_FIELD_COMMAND 7
@@ -72,7 +72,7 @@ static ARGV *pc_filter(const char *filter)
     const char *slash;
 
     while ((slash = strchr(cp, '/')) != NULL && parts->argc < 2) {
-        argv_addn(parts, cp, (size_t) (slash - cp));
+        argv_addn(parts, cp, (size_t)(slash - cp));
         cp = slash + 1;
     }
     argv_add(parts, cp);
@@ -90,10 +90,11 @@ int pc_show_master(int flags, char **filters)
     VSTRING *buf = vstring_alloc(100);
     int status = 0;
 
-    (void) flags;
+    (void)flags;
     if (filters == NULL || *filters == NULL) {
         for (int i = 0; i < cf->count; i++)
-            vstream_fprintf(VSTREAM_OUT, "%s\n", vstring_str(master_cf_format(buf, cf->entries + i)));
+            vstream_fprintf(VSTREAM_OUT, "%s\n",
+                            vstring_str(master_cf_format(buf, cf->entries + i)));
     }
     for (; filters && *filters; filters++) {
         ARGV *f = pc_filter(*filters);
@@ -163,8 +164,7 @@ static int pc_show_entry_params(int flags, const MASTER_CF_ENTRY *e, ARGV *f, VS
         j++;
         if ((eq = strchr(e->argv[j], '=')) == NULL)
             continue;
-        for (len = (size_t) (eq - e->argv[j]); len > 0 && strchr(" \t", e->argv[j][len - 1]);
-             len--)
+        for (len = (size_t)(eq - e->argv[j]); len > 0 && strchr(" \t", e->argv[j][len - 1]); len--)
             /* void */;
         vstring_strncpy(buf, e->argv[j], len);
         for (value = eq + 1; *value == ' ' || *value == '\t'; value++)
@@ -220,9 +220,9 @@ int pc_show_params(int flags, char **filters)
 
 typedef struct PC_MASTER_EDIT {
     int how;
-    ARGV *services;  /* service names */
-    ARGV *types;     /* their types */
-    ARGV *lines;     /* PC_EDIT_SET: the new entry, formatted */
+    ARGV *services; /* service names */
+    ARGV *types;    /* their types */
+    ARGV *lines;    /* PC_EDIT_SET: the new entry, formatted */
     char *done;
 } PC_MASTER_EDIT;
 
@@ -240,8 +240,8 @@ static int pc_master_fn(PC_LINES *in, ARGV *out, void *context)
 
         if (f->argc >= 2)
             for (k = 0; k < ed->services->argc; k++)
-                if (strcmp(ed->services->argv[k], f->argv[0]) == 0
-                    && strcmp(ed->types->argv[k], f->argv[1]) == 0)
+                if (strcmp(ed->services->argv[k], f->argv[0]) == 0 &&
+                    strcmp(ed->types->argv[k], f->argv[1]) == 0)
                     break;
         argv_free(f);
         if (k >= ed->services->argc)
@@ -279,7 +279,7 @@ static int pc_run_master_edit(PC_MASTER_EDIT *ed)
     VSTRING *path = vstring_alloc(100);
     int status;
 
-    ed->done = mycalloc((size_t) ed->services->argc + 1, 1);
+    ed->done = mycalloc((size_t)ed->services->argc + 1, 1);
     status = pc_edit_file(pc_master_path(path), pc_master_fn, ed);
     myfree(ed->done);
     vstring_free(path);
@@ -364,8 +364,8 @@ int pc_edit_master(int how, char **args)
 
             if (cf == NULL) {
                 status = 1;
-            } else if (strcmp(cf->entries->service, f->argv[0]) != 0
-                       || strcmp(cf->entries->type, f->argv[1]) != 0) {
+            } else if (strcmp(cf->entries->service, f->argv[0]) != 0 ||
+                       strcmp(cf->entries->type, f->argv[1]) != 0) {
                 msg_error("%s: the entry is for %s/%s", *args, cf->entries->service,
                           cf->entries->type);
                 status = 1;

@@ -32,15 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         initialized = 1;
     }
     mail_conf_reset();
-    if (mail_conf_parse((const char *) data, size, "fuzz/main.cf", why) == 0) {
+    if (mail_conf_parse((const char *)data, size, "fuzz/main.cf", why) == 0) {
         ARGV *names = mail_conf_file_names();
 
         for (int i = 0; i < names->argc; i++)
-            (void) mail_conf_eval_param(names->argv[i], out, why);
+            (void)mail_conf_eval_param(names->argv[i], out, why);
         argv_free(names);
-        (void) mail_conf_eval_check(why);
+        (void)mail_conf_eval_check(why);
     }
-    if ((cf = master_cf_parse_buf((const char *) data, size, "fuzz/master.cf", why)) != NULL) {
+    if ((cf = master_cf_parse_buf((const char *)data, size, "fuzz/master.cf", why)) != NULL) {
         for (int i = 0; i < cf->count; i++)
             master_cf_format(out, cf->entries + i);
         master_cf_free(cf);

@@ -33,7 +33,7 @@ static VSTRING *out;
 
 static int setup(void **state)
 {
-    (void) state;
+    (void)state;
     mail_conf_reset();
     why = vstring_alloc(100);
     out = vstring_alloc(100);
@@ -42,7 +42,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    (void) state;
+    (void)state;
     vstring_free(why);
     vstring_free(out);
     mail_conf_reset();
@@ -77,7 +77,7 @@ static int expand_fails(const char *value, const char *needle)
 
 static void test_basic_syntax(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(parse("# comment\n"
                            "myhostname = mail.example.com\n"
                            "\n"
@@ -96,7 +96,7 @@ static void test_basic_syntax(void **state)
 
 static void test_continuation(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(parse("smtpd_recipient_restrictions =\n"
                            "    permit_mynetworks,\n"
                            "# reject_rbl_client zen.example.org,\n"
@@ -111,7 +111,7 @@ static void test_continuation(void **state)
 
 static void test_crlf_and_no_final_newline(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(parse("a = one\r\nb = two\r\n  three\r\nc = last"), 0);
     assert_string_equal(mail_conf_lookup("a"), "one");
     assert_string_equal(mail_conf_lookup("b"), "two three");
@@ -122,7 +122,7 @@ static void test_last_definition_wins(void **state)
 {
     ARGV *names;
 
-    (void) state;
+    (void)state;
     assert_int_equal(parse("zeta = 1\nalpha = 1\nzeta = 2\n"), 0);
     assert_string_equal(mail_conf_lookup("zeta"), "2");
     names = mail_conf_file_names();
@@ -134,7 +134,7 @@ static void test_last_definition_wins(void **state)
 
 static void test_leading_white_space_first_line(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(parse("   a = 1\nb = 2\n"), 0);
     assert_string_equal(mail_conf_lookup("a"), "1");
     assert_string_equal(mail_conf_lookup("b"), "2");
@@ -142,7 +142,7 @@ static void test_leading_white_space_first_line(void **state)
 
 static void test_unterminated_quote_is_literal(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(parse("smtpd_banner = \"$myhostname ESMTP\nx = 'y\n"), 0);
     assert_string_equal(mail_conf_lookup("smtpd_banner"), "\"$myhostname ESMTP");
     assert_string_equal(mail_conf_lookup("x"), "'y");
@@ -154,7 +154,7 @@ static void test_nul_byte(void **state)
 {
     static const char text[] = "a = 1\nb = x\0y\nc = 3\n";
 
-    (void) state;
+    (void)state;
     assert_int_equal(mail_conf_parse(text, sizeof(text) - 1, "/etc/test/main.cf", why), -1);
     assert_non_null(strstr(vstring_str(why), "/etc/test/main.cf, line 2: NUL byte"));
 }
@@ -164,7 +164,7 @@ static void test_overlong_line(void **state)
     size_t len = MAIL_CONF_LINE_MAX + 100;
     char *text = mymalloc(len + 1);
 
-    (void) state;
+    (void)state;
     memset(text, 'x', len);
     memcpy(text, "a = ", 4);
     text[len] = 0;
@@ -177,7 +177,7 @@ static void test_overlong_continuation(void **state)
 {
     VSTRING *text = vstring_alloc(100);
 
-    (void) state;
+    (void)state;
     vstring_strcpy(text, "a = start\n");
     while (vstring_len(text) < 2 * MAIL_CONF_LINE_MAX)
         vstring_strcat(text, "  0123456789012345678901234567890123456789\n");
@@ -189,7 +189,7 @@ static void test_overlong_continuation(void **state)
 
 static void test_missing_equals(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(parse("a = 1\njust some words\n"), -1);
     assert_string_equal(vstring_str(why),
                         "/etc/test/main.cf, line 2: missing '=' after attribute name: "
@@ -198,7 +198,7 @@ static void test_missing_equals(void **state)
 
 static void test_bad_names(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(parse("= value\n"), -1);
     assert_non_null(strstr(vstring_str(why), "line 1: missing attribute name"));
     assert_int_equal(parse("a b = value\n"), -1);
@@ -210,7 +210,7 @@ static void test_bad_names(void **state)
 
 static void test_error_keeps_old_values(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(parse("a = old\n"), 0);
     assert_int_equal(parse("a = new\nbroken\n"), -1);
     assert_string_equal(mail_conf_lookup("a"), "old");
@@ -221,14 +221,14 @@ static void test_binary_garbage(void **state)
     unsigned char text[4096];
     unsigned int seed = 12345;
 
-    (void) state;
+    (void)state;
     for (int round = 0; round < 200; round++) {
         for (size_t i = 0; i < sizeof(text); i++) {
             seed = seed * 1103515245 + 12345;
-            text[i] = (unsigned char) (seed >> 16);
+            text[i] = (unsigned char)(seed >> 16);
         }
         /* must return, never crash; the value does not matter */
-        (void) mail_conf_parse((const char *) text, sizeof(text), "garbage", why);
+        (void)mail_conf_parse((const char *)text, sizeof(text), "garbage", why);
     }
 }
 
@@ -236,7 +236,7 @@ static void test_binary_garbage(void **state)
 
 static void test_expand_forms(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(parse("a = apple\nempty =\nb = $a pie\n"), 0);
     assert_string_equal(expand("$a"), "apple");
     assert_string_equal(expand("${a}"), "apple");
@@ -266,7 +266,7 @@ static void test_expand_defaults(void **state)
 {
     char *value;
 
-    (void) state;
+    (void)state;
     assert_int_equal(parse("myhostname = mail.example.com\n"), 0);
     assert_string_equal(expand("$mydomain"), "example.com");
     assert_string_equal(expand("$myorigin"), "mail.example.com");
@@ -290,7 +290,7 @@ static void test_computed_defaults(void **state)
     const char *host;
     const char *nets;
 
-    (void) state;
+    (void)state;
     host = mail_conf_default("myhostname");
     assert_non_null(host);
     assert_non_null(strchr(host, '.'));
@@ -307,7 +307,7 @@ static void test_computed_defaults(void **state)
 
 static void test_override_wins(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(parse("a = file\n"), 0);
     mail_conf_override("a", "override");
     assert_string_equal(mail_conf_lookup("a"), "override");
@@ -319,7 +319,7 @@ static void test_override_wins(void **state)
 
 static void test_expand_loops(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(parse("a = $b\nb = x $c\nc = ${a}\nself = $self\n"
                            "cond = ${cond?x}\nhost = $myhostname\nmyhostname = $host\n"),
                      0);
@@ -335,7 +335,7 @@ static void test_expand_loops(void **state)
 
 static void test_expand_unterminated(void **state)
 {
-    (void) state;
+    (void)state;
     assert_true(expand_fails("${a", "missing '}'"));
     assert_true(expand_fails("$(a", "missing ')'"));
     assert_true(expand_fails("${a?{x}", "missing '}'"));
@@ -351,7 +351,7 @@ static void test_expand_exponential(void **state)
 {
     VSTRING *text = vstring_alloc(1000);
 
-    (void) state;
+    (void)state;
     /* p0 = x; pN = $pN-1$pN-1: 2^40 bytes unless bounded */
     vstring_strcpy(text, "p0 = x\n");
     for (int i = 1; i <= 40; i++)
@@ -372,7 +372,7 @@ static void test_expand_deep_chain(void **state)
 {
     VSTRING *text = vstring_alloc(1000);
 
-    (void) state;
+    (void)state;
     for (int i = 0; i < 150; i++)
         vstring_sprintf_append(text, "d%d = $d%d\n", i, i + 1);
     vstring_strcat(text, "d150 = bottom\n");
@@ -391,7 +391,7 @@ static void test_expand_deep_braces(void **state)
 {
     VSTRING *text = vstring_alloc(1000);
 
-    (void) state;
+    (void)state;
     assert_int_equal(parse("a = x\n"), 0);
     for (int i = 0; i < 5000; i++)
         vstring_strcat(text, "${a?");
@@ -405,7 +405,7 @@ static void test_expand_long_name(void **state)
 {
     char name[MAIL_CONF_NAME_MAX + 20];
 
-    (void) state;
+    (void)state;
     name[0] = '$';
     memset(name + 1, 'n', sizeof(name) - 2);
     name[sizeof(name) - 1] = 0;
@@ -419,7 +419,7 @@ static void test_convert(void **state)
     MAIL_CONF_PARAM p = {"t", MAIL_CONF_TYPE_TIME, "1h", 0, 86400, 's', "", NULL};
     long v;
 
-    (void) state;
+    (void)state;
     assert_int_equal(mail_conf_convert(&p, "90", &v, why), 0);
     assert_int_equal(v, 90);
     assert_int_equal(mail_conf_convert(&p, "2h", &v, why), 0);
@@ -471,7 +471,7 @@ static void test_eval_registry(void **state)
     int count;
     const MAIL_CONF_PARAM *list = mail_conf_param_list(&count);
 
-    (void) state;
+    (void)state;
     assert_true(count > 10);
     for (int i = 1; i < count; i++)
         assert_true(strcmp(list[i - 1].name, list[i].name) < 0);
@@ -495,7 +495,7 @@ static void test_eval_registry(void **state)
 
 static void test_eval_errors_name_file(void **state)
 {
-    (void) state;
+    (void)state;
     mail_conf_set_dir("/etc/test");
     assert_int_equal(parse("mydestination = {unbalanced\n"), 0);
     assert_int_equal(mail_conf_eval_check(why), -1);
@@ -513,7 +513,7 @@ static void test_read_file(void **state)
     char path[100];
     FILE *fp;
 
-    (void) state;
+    (void)state;
     assert_non_null(mkdtemp(dir));
     assert_int_equal(mail_conf_read_check(dir, why), -1);
     assert_int_equal(errno, ENOENT);

@@ -44,7 +44,7 @@ static void test_parse_sample(void **state)
     MASTER_CF *cf = master_cf_parse(sample, "/etc/test/master.cf", why);
     MASTER_CF_ENTRY *e;
 
-    (void) state;
+    (void)state;
     assert_non_null(cf);
     assert_int_equal(cf->count, 6);
     e = cf->entries;
@@ -91,7 +91,7 @@ static void test_format(void **state)
     VSTRING *buf = vstring_alloc(100);
     MASTER_CF *cf = master_cf_parse(sample, "/etc/test/master.cf", why);
 
-    (void) state;
+    (void)state;
     assert_non_null(cf);
     assert_string_equal(vstring_str(master_cf_format(buf, cf->entries)),
                         "smtp       inet  n       -       y       -       -       smtpd");
@@ -119,9 +119,8 @@ static void expect_error(const char *text, const char *message)
 
 static void test_errors(void **state)
 {
-    (void) state;
-    expect_error("smtp inet n - y - -\n",
-                 "/etc/test/master.cf, line 1: missing \"command\" field");
+    (void)state;
+    expect_error("smtp inet n - y - -\n", "/etc/test/master.cf, line 1: missing \"command\" field");
     expect_error("# c\nsmtp\n", "/etc/test/master.cf, line 2: missing \"type\" field");
     expect_error("smtp tcp n - y - - smtpd\n",
                  "/etc/test/master.cf, line 1: bad transport type: tcp");
@@ -149,7 +148,7 @@ static void test_hostile(void **state)
     VSTRING *text = vstring_alloc(100);
     MASTER_CF *cf;
 
-    (void) state;
+    (void)state;
     assert_null(master_cf_parse_buf(nul, sizeof(nul) - 1, "m.cf", why));
     assert_string_equal(vstring_str(why), "m.cf, line 2: NUL byte in input");
 
@@ -194,10 +193,10 @@ static void test_read(void **state)
     MASTER_CF *cf;
     int fd;
 
-    (void) state;
+    (void)state;
     fd = mkstemp(path);
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, sample, sizeof(sample) - 1), (int) sizeof(sample) - 1);
+    assert_int_equal(write(fd, sample, sizeof(sample) - 1), (int)sizeof(sample) - 1);
     close(fd);
     cf = master_cf_read(path, why);
     assert_non_null(cf);
@@ -213,10 +212,8 @@ static void test_read(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_sample),
-        cmocka_unit_test(test_format),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_parse_sample), cmocka_unit_test(test_format),
+        cmocka_unit_test(test_errors),       cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_read),
     };
 
