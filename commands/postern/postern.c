@@ -210,15 +210,17 @@ static int postern_abort(void)
 
 static int postern_reload(void)
 {
+    VSTRING *path = vstring_alloc(100);
     VSTRING *why = vstring_alloc(100);
     MASTER_CF *cf;
 
     if (postern_running() == 0)
         msg_fatal("the postern mail system is not running");
-    vstring_sprintf(why, "%s/master.cf", var_config_dir);
-    if ((cf = master_cf_read(vstring_str(why), why)) == NULL)
+    vstring_sprintf(path, "%s/master.cf", var_config_dir);
+    if ((cf = master_cf_read(vstring_str(path), why)) == NULL)
         msg_fatal("%s", vstring_str(why));
     master_cf_free(cf);
+    vstring_free(path);
     vstring_free(why);
     postern_signal(SIGHUP, "refreshing");
     return 0;

@@ -219,6 +219,7 @@ static void postern_check_conf_file(const char *name)
 int postern_check(int flags)
 {
     VSTRING *buf = vstring_alloc(100);
+    VSTRING *why = vstring_alloc(100);
     MASTER_CF *cf;
     uid_t uid;
     gid_t gid;
@@ -227,9 +228,10 @@ int postern_check(int flags)
     postern_check_ids();
 
     vstring_sprintf(buf, "%s/master.cf", var_config_dir);
-    if ((cf = master_cf_read(vstring_str(buf), buf)) == NULL)
-        msg_fatal("%s", vstring_str(buf));
+    if ((cf = master_cf_read(vstring_str(buf), why)) == NULL)
+        msg_fatal("%s", vstring_str(why));
     master_cf_free(cf);
+    vstring_free(why);
     postern_check_conf_file("main.cf");
     postern_check_conf_file("master.cf");
 
