@@ -73,7 +73,9 @@
  *	"/etc/postern/main.cf: bad numerical configuration: NAME = VALUE".
  *	mail_conf_eval() is the fatal variant. mail_conf_convert() converts
  *	one value by the parameter's type and limits: INT, SIZE and TIME
- *	store a long (TIME in seconds), BOOL stores 0 or 1.
+ *	store a long (TIME in seconds), BOOL stores 0 or 1. A RAW parameter
+ *	is stored as set, without expansion: the program that uses it
+ *	expands its own macros at the time of use.
  *
  *	mail_conf_param_list() returns the registry sorted by name;
  *	mail_conf_param_find() one entry or NULL. mail_conf_default()
@@ -102,6 +104,7 @@
 #define PARAM_SIZE(n, d, lo, hi, doc) long var_##n;
 #define PARAM_TIME(n, d, u, lo, hi, doc) long var_##n;
 #define PARAM_BOOL(n, d, doc) int var_##n;
+#define PARAM_RAW(n, d, doc) char *var_##n = "";
 #include "params.def"
 #undef PARAM_STR
 #undef PARAM_LIST
@@ -109,6 +112,7 @@
 #undef PARAM_SIZE
 #undef PARAM_TIME
 #undef PARAM_BOOL
+#undef PARAM_RAW
 
 static MAIL_CONF_PARAM mail_conf_table[] = {
 #define PARAM_STR(n, d, doc) {#n, MAIL_CONF_TYPE_STR, d, 0, 0, 0, doc, &var_##n},
@@ -117,6 +121,7 @@ static MAIL_CONF_PARAM mail_conf_table[] = {
 #define PARAM_SIZE(n, d, lo, hi, doc) {#n, MAIL_CONF_TYPE_SIZE, d, lo, hi, 0, doc, &var_##n},
 #define PARAM_TIME(n, d, u, lo, hi, doc) {#n, MAIL_CONF_TYPE_TIME, d, lo, hi, u, doc, &var_##n},
 #define PARAM_BOOL(n, d, doc) {#n, MAIL_CONF_TYPE_BOOL, d, 0, 0, 0, doc, &var_##n},
+#define PARAM_RAW(n, d, doc) {#n, MAIL_CONF_TYPE_RAW, d, 0, 0, 0, doc, &var_##n},
 #include "params.def"
 #undef PARAM_STR
 #undef PARAM_LIST
@@ -124,6 +129,7 @@ static MAIL_CONF_PARAM mail_conf_table[] = {
 #undef PARAM_SIZE
 #undef PARAM_TIME
 #undef PARAM_BOOL
+#undef PARAM_RAW
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -633,7 +639,8 @@ int mail_conf_eval_check(VSTRING *why)
             ret = -1;
             break;
         }
-        if (param->type == MAIL_CONF_TYPE_STR || param->type == MAIL_CONF_TYPE_LIST)
+        if (param->type == MAIL_CONF_TYPE_STR || param->type == MAIL_CONF_TYPE_LIST ||
+            param->type == MAIL_CONF_TYPE_RAW)
             strs[i] = mystrdup(vstring_str(value));
     }
     for (i = 0; i < MAIL_CONF_COUNT; i++) {
@@ -646,6 +653,7 @@ int mail_conf_eval_check(VSTRING *why)
         switch (param->type) {
         case MAIL_CONF_TYPE_STR:
         case MAIL_CONF_TYPE_LIST:
+        case MAIL_CONF_TYPE_RAW:
             if (mail_conf_owned[i])
                 myfree(*(char **)param->var);
             *(char **)param->var = strs[i];

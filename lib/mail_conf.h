@@ -67,6 +67,7 @@ int mail_conf_known(const char *name);
 #define MAIL_CONF_TYPE_SIZE 4
 #define MAIL_CONF_TYPE_TIME 5
 #define MAIL_CONF_TYPE_BOOL 6
+#define MAIL_CONF_TYPE_RAW 7 /* a string that is never expanded by mail_conf */
 
 typedef struct MAIL_CONF_PARAM {
     const char *name;

@@ -20,7 +20,8 @@
  *	The chosen text is itself expanded.
  *
  *	mail_conf_eval_param() replaces out with the expanded value of the
- *	parameter name (empty for an unknown name that is not set).
+ *	parameter name (empty for an unknown name that is not set). The
+ *	value of a RAW parameter is returned as set, not expanded.
  *
  *	Both return 0, or -1 with a message in why: a name that refers to
  *	itself through any chain ("parameter NAME: recursion"), nesting
@@ -336,7 +337,15 @@ int mail_conf_expand_check(const char *value, VSTRING *out, VSTRING *why)
 
 int mail_conf_eval_param(const char *name, VSTRING *out, VSTRING *why)
 {
+    const MAIL_CONF_PARAM *param = mail_conf_param_find(name);
+    const char *raw;
     EXP_CTX ctx;
+
+    if (param && param->type == MAIL_CONF_TYPE_RAW) {
+        raw = mail_conf_lookup(name);
+        vstring_strcpy(out, raw ? raw : param->defval ? param->defval : "");
+        return 0;
+    }
 
     ctx.depth = 0;
     ctx.steps = 0;

@@ -12,6 +12,7 @@
 #define PARAM_SIZE(n, d, lo, hi, doc) extern long var_##n;
 #define PARAM_TIME(n, d, u, lo, hi, doc) extern long var_##n;
 #define PARAM_BOOL(n, d, doc) extern int var_##n;
+#define PARAM_RAW(n, d, doc) extern char *var_##n;
 #include "params.def"
 #undef PARAM_STR
 #undef PARAM_LIST
@@ -19,5 +20,6 @@
 #undef PARAM_SIZE
 #undef PARAM_TIME
 #undef PARAM_BOOL
+#undef PARAM_RAW
 
 #endif
