@@ -15,7 +15,8 @@
  *	written, synced and renamed over path. Concurrent editors are
  *	serialized with an exclusive lock on the file; an editor that waited
  *	rereads the file that replaced the one it locked. The file must
- *	exist, hold no NUL byte and be at most MAIL_CONF_FILE_MAX bytes. fn
+ *	exist, be a regular file and not a symbolic link, hold no NUL byte
+ *	and be at most MAIL_CONF_FILE_MAX bytes. fn
  *	returns 0 to write, or an exit status to give up. The result is the
  *	exit status: 0, or 1 after an error message.
  *
@@ -115,6 +116,8 @@ static int pc_read_locked(const char *path, VSTRING *text, int *lock_fd)
         } else if (errno == EACCES || errno == EROFS) {
             fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         }
+        if (fd < 0 && errno == ELOOP)
+            msg_fatal("open %s: is a symbolic link; edit the file it points to", path);
         if (fd < 0)
             msg_fatal("open %s: %m", path);
         if (fstat(fd, &st_fd) < 0 || !S_ISREG(st_fd.st_mode)) {

@@ -618,3 +618,28 @@ def test_shipped_main_cf(postconf, tmp_path):
     assert examples
     r = postconf(tmp_path, "-d", *examples)
     assert r.returncode == 0, r.stderr
+
+
+def test_e_refuses_symlink(postconf, confdir):
+    real = confdir / "real.cf"
+    real.write_text("a = 1\n")
+    (confdir / "main.cf").unlink()
+    (confdir / "main.cf").symlink_to(real)
+    r = postconf(confdir, "-h", "a")
+    assert r.stdout == "1\n"  # reading follows the link
+    r = postconf(confdir, "-e", "a=2")
+    assert r.returncode == 1
+    assert "symbolic link" in r.stderr
+    assert real.read_text() == "a = 1\n"
+
+
+def test_Me_with_braced_argument(postconf, masterdir):
+    r = postconf(masterdir, "-Me", "submission/inet=submission inet n - n - - smtpd "
+                 "-o { smtpd_client_restrictions = permit_sasl_authenticated, reject }")
+    assert r.returncode == 0, r.stderr
+    r = postconf(masterdir, "-P", "submission/inet")
+    assert r.stdout == ("submission/inet/smtpd_client_restrictions = "
+                        "permit_sasl_authenticated, reject\n")
+    r = postconf(masterdir, "-M", "submission/inet")
+    assert r.stdout.rstrip("\n").endswith(
+        "smtpd -o { smtpd_client_restrictions = permit_sasl_authenticated, reject }")
