@@ -97,11 +97,13 @@ static void dict_pattern_expand(VSTRING *out, const char *result, const char *ke
             cp++;
             continue;
         }
-        if (*cp == '{' || *cp == '(')
+        char close = *cp == '{' ? '}' : *cp == '(' ? ')' : 0;
+
+        if (close)
             cp++;
         while (isdigit((unsigned char) *cp))
             group = group * 10 + (*cp++ - '0');
-        if (*cp == '}' || *cp == ')')
+        if (close && *cp == close)
             cp++;
         if (offsets[2 * group] >= 0 && offsets[2 * group + 1] >= offsets[2 * group])
             vstring_memcat(out, key + offsets[2 * group],
