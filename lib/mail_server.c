@@ -489,9 +489,11 @@ static void mail_server_descriptors(void)
         ms.nlisten = 0;
         return;
     }
-    if (fcntl(MAIL_SERVER_STATUS_FD, F_GETFD) < 0)
+    if (fcntl(MAIL_SERVER_STATUS_FD, F_GETFD) < 0) {
+        msg_set_stderr(1);                      /* someone ran us by hand */
         msg_fatal("no status descriptor %d: run this program from master(8), or use -S",
                   MAIL_SERVER_STATUS_FD);
+    }
     close_on_exec(MAIL_SERVER_STATUS_FD, 1);
     for (int i = 0; i < ms.nlisten; i++) {
         fd = MAIL_SERVER_LISTEN_FD + i;
@@ -547,7 +549,6 @@ static void mail_server_init(int kind, int argc, char **argv, const MAIL_SERVER_
     umask(077);
     sig_ignore_pipe();
     mail_server_args(argc, argv, overrides, &config_dir);
-    mail_server_descriptors();
 
     mail_conf_read(config_dir ? config_dir : getenv("MAIL_CONFIG"));
     for (int i = 0; i < overrides->argc; i++) {
@@ -561,6 +562,7 @@ static void mail_server_init(int kind, int argc, char **argv, const MAIL_SERVER_
     msg_set_logfile(var_maillog_file);
     if (msg_verbose)
         msg_info("starting %s service %s", ms.type, ms.service);
+    mail_server_descriptors();
 
     if (ms.opts.pre_init)
         ms.opts.pre_init(ms.service, ms.args);

@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -644,3 +645,73 @@ def test_non_root_instance_runs_everything_as_that_user(postern_build, base):
         assert not pid_alive(master)
     finally:
         inst.cleanup()
+
+
+# ---------------------------------------------------------------- skeletons
+
+
+def test_multi_server_serves_many_clients_in_one_process(inst):
+    inst.write_master([inst.toy_line("multi", maxproc="1", args="multi")])
+    inst.start()
+    a = inst.connect_unix("multi")
+    b = inst.connect_unix("multi")
+    pid_a, use_a = a.hello()
+    pid_b, use_b = b.hello()
+    assert pid_a == pid_b and (use_a, use_b) == (1, 1)
+    assert a.ask("echo one") == "one"
+    assert b.ask("echo two") == "two"
+    assert a.ask("quit") == "bye"
+    assert b.ask("echo still") == "still"
+    assert b.ask("quit") == "bye"
+    c = inst.connect_unix("multi")
+    assert c.hello() == (pid_a, 3)  # two connections served before this one
+    assert "process limit" not in inst.logtext()
+
+
+def test_pass_service_receives_connections(inst):
+    inst.write_master([inst.toy_line("handoff", "pass")])
+    inst.start()
+    ours, theirs = socket.socketpair()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(str(inst.queue / "public" / "handoff"))
+        socket.send_fds(s, [b"x"], [theirs.fileno()])
+    theirs.close()
+    sess = Session(ours)
+    inst.sessions.append(sess)
+    pid, _ = sess.hello()
+    assert "type=pass" in sess.ask("info")
+    assert sess.ask("quit") == "bye"
+
+
+def test_unix_dgram_trigger_service(inst):
+    trig = inst.base / "dgram.log"
+    inst.write_master([inst.toy_line("dtick", "unix-dgram", unpriv="n", wakeup="1", maxproc="1",
+                                     args=f"trigger {trig}")])
+    inst.start()
+    wait_for(lambda: trig.exists() and "W" in trig.read_text(), what="a datagram wakeup")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.sendto(b"hello", str(inst.queue / "public" / "dtick"))
+    wait_for(lambda: "hello" in trig.read_text(), what="our datagram")
+
+
+def test_stand_alone_mode(inst):
+    assert inst.postern("check").returncode == 0
+    ours, theirs = socket.socketpair()
+    proc = subprocess.Popen([str(inst.toy), "-c", str(inst.etc), "-S", "-n", "alone"],
+                            stdin=theirs, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    inst.seen.add(proc.pid)
+    theirs.close()
+    sess = Session(ours)
+    pid, use = sess.hello()
+    assert pid == proc.pid and use == 1
+    assert "service=alone" in sess.ask("info")
+    assert sess.ask("quit") == "bye"
+    assert proc.wait(timeout=10) == 0
+
+
+def test_daemon_refuses_to_run_without_master(inst):
+    assert inst.postern("check").returncode == 0
+    r = run([inst.toy, "-c", inst.etc], stdin=subprocess.DEVNULL)
+    assert r.returncode == 1
+    assert "no status descriptor 3" in r.stderr or "no status descriptor 3" in inst.logtext()
