@@ -106,7 +106,7 @@ int mail_conf_convert(const MAIL_CONF_PARAM *param, const char *value, long *res
 int mail_conf_valid_name(const char *name); /* [A-Za-z0-9_.-], bounded */
 
 /* Computed defaults (mail_conf_dyn.c). */
-const char *mail_conf_dyn_hostname(void); /* gethostname, possibly qualified */
+const char *mail_conf_dyn_hostname(void); /* gethostname(2), not qualified */
 /* caller frees */
 char *mail_conf_dyn_mynetworks(const char *style, const char *protocols);
 

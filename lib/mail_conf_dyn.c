@@ -8,11 +8,11 @@
  *	char *mail_conf_dyn_mynetworks(const char *style, const char *protocols)
  * DESCRIPTION
  *	mail_conf_dyn_hostname() returns this machine's name from
- *	gethostname(2). When that name has no dot, the canonical name from
- *	getaddrinfo(3) is used instead if it has one. The result is
- *	computed once; it is "localhost" when nothing better is known.
- *	Bytes other than letters, digits, "-", "." and "_" are not trusted
- *	and make the result "localhost".
+ *	gethostname(2), computed once. As in Postfix, the resolver is not
+ *	asked: a lookup could hang a program start on a host without DNS,
+ *	and callers complete a name without a dot themselves. Bytes other
+ *	than letters, digits, "-", "." and "_" are not trusted and make the
+ *	result "localhost", as does a failing gethostname().
  *
  *	mail_conf_dyn_mynetworks() computes the default of mynetworks as a
  *	space-separated list the caller frees. The loopback networks always
@@ -25,7 +25,6 @@
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,7 +51,6 @@ const char *mail_conf_dyn_hostname(void)
 {
     static char *hostname;
     char buf[256];
-    struct addrinfo hints, *res;
 
     if (hostname)
         return hostname;
@@ -64,19 +62,6 @@ const char *mail_conf_dyn_hostname(void)
         return hostname;
     }
     hostname = mystrdup(buf);
-    if (strchr(buf, '.') == NULL) {
-        memset(&hints, 0, sizeof(hints));
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_flags = AI_CANONNAME;
-        if (getaddrinfo(buf, NULL, &hints, &res) == 0) {
-            if (res->ai_canonname && strchr(res->ai_canonname, '.') &&
-                dyn_hostname_ok(res->ai_canonname)) {
-                myfree(hostname);
-                hostname = mystrdup(res->ai_canonname);
-            }
-            freeaddrinfo(res);
-        }
-    }
     return hostname;
 }
 
