@@ -283,6 +283,16 @@ static void test_expand_defaults(void **state)
     value = mail_conf_lookup_eval("my_own");
     assert_string_equal(value, "x");
     myfree(value);
+
+    /* a host name without a dot is completed with $mydomain, as Postfix does */
+    if (strchr(mail_conf_dyn_hostname(), '.') == NULL) {
+        char want[300];
+
+        snprintf(want, sizeof(want), "%s.example.org", mail_conf_dyn_hostname());
+        value = mail_conf_lookup_eval("myhostname");
+        assert_string_equal(value, want);
+        myfree(value);
+    }
 }
 
 static void test_computed_defaults(void **state)
