@@ -36,7 +36,9 @@
  *	when not NULL or empty, else $MAIL_CONFIG when set and not empty,
  *	else DEF_CONFIG_DIR. mail_conf_set_dir() makes that choice current:
  *	it sets var_config_dir and the value of config_directory, and reads
- *	nothing (postconf -d needs no main.cf).
+ *	nothing (postconf -d needs no main.cf). var_config_dir keeps its
+ *	address while the directory stays the same, and may itself be
+ *	passed as the argument.
  *
  *	mail_conf_read_check() sets the directory and parses DIR/main.cf. A
  *	file that cannot be opened gives "open PATH: reason" with errno
@@ -223,9 +225,15 @@ void mail_conf_set_dir(const char *config_dir)
     if (strlen(dir) > 4000)
         msg_fatal("configuration directory name is too long: %.100s...", dir);
     mail_conf_init();
-    myfree(mail_conf_dir_buf);
-    mail_conf_dir_buf = mystrdup(dir);
-    var_config_dir = mail_conf_dir_buf;
+    /* keep var_config_dir stable (and valid when dir is var_config_dir) */
+    if (mail_conf_dir_buf == NULL || strcmp(mail_conf_dir_buf, dir) != 0) {
+        char *copy = mystrdup(dir);
+
+        myfree(mail_conf_dir_buf);
+        mail_conf_dir_buf = copy;
+        var_config_dir = mail_conf_dir_buf;
+    }
+    dir = mail_conf_dir_buf;
     myfree(mail_conf_file_path);
     mail_conf_file_path = mymalloc(strlen(dir) + sizeof("/main.cf"));
     strcpy(mail_conf_file_path, dir);

@@ -538,6 +538,14 @@ static void test_read_file(void **state)
     fclose(fp);
     assert_int_equal(mail_conf_read_check(dir, why), 0);
     assert_string_equal(mail_conf_path(), path);
+    /* re-reading through var_config_dir itself (a reload) is safe */
+    {
+        const char *before = var_config_dir;
+
+        assert_int_equal(mail_conf_read_check(var_config_dir, why), 0);
+        assert_ptr_equal(var_config_dir, before);
+        assert_string_equal(var_config_dir, dir);
+    }
     assert_string_equal(mail_conf_lookup("relay_domains"), "a, b");
     assert_string_equal(mail_conf_lookup("config_directory"), dir);
     assert_null(mail_conf_lookup_file("config_directory"));
