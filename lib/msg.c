@@ -9,7 +9,13 @@
  *	void msg_set_syslog_name(const char *name)
  *	void msg_set_logfile(const char *path)
  *	void msg_set_stderr(int on)
- *	void msg_set_cleanup(void (*fn)(void))
+ *	void msg_set_syslog(int on)
+ *	void msg_set_syslog(int on)
+{
+    msg_syslog_off = !on;
+}
+
+void msg_set_cleanup(void (*fn)(void))
  *	const char *msg_prog(void)
  *	void msg_info(const char *fmt, ...)
  *	void msg_warn(const char *fmt, ...)
@@ -28,6 +34,10 @@
  *	that file instead, each as one write(2) on an O_APPEND descriptor,
  *	so lines from many processes never interleave. A file that cannot
  *	be opened sends the line to standard error.
+ *
+ *	msg_set_syslog(0) stops lines from going to syslog (a maillog_file,
+ *	when set, still gets them): for commands whose output is for the
+ *	person at the terminal only.
  *
  *	msg_set_stderr(1) copies every line to standard error as
  *	"PROG: level: text", as commands do for the person running them.
@@ -63,6 +73,7 @@ static char msg_logfile[1024];
 static int msg_logfd = -1;
 static int msg_to_stderr;
 static int msg_syslog_open;
+static int msg_syslog_off;
 static void (*msg_cleanup_fn)(void);
 
 static void msg_copy(char *dst, size_t size, const char *src)
@@ -190,7 +201,7 @@ void msg_vlog(int level, const char *fmt, va_list ap)
             *cp = '?';
     if (msg_logfile[0])
         msg_to_file(text);
-    else
+    else if (!msg_syslog_off)
         msg_to_syslog(level, text);
     if (msg_to_stderr)
         dprintf(2, "%s: %s\n", msg_progname, text);
