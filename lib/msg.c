@@ -10,12 +10,7 @@
  *	void msg_set_logfile(const char *path)
  *	void msg_set_stderr(int on)
  *	void msg_set_syslog(int on)
- *	void msg_set_syslog(int on)
-{
-    msg_syslog_off = !on;
-}
-
-void msg_set_cleanup(void (*fn)(void))
+ *	void msg_set_cleanup(void (*fn)(void))
  *	const char *msg_prog(void)
  *	void msg_info(const char *fmt, ...)
  *	void msg_warn(const char *fmt, ...)
@@ -116,6 +111,11 @@ void msg_set_logfile(const char *path)
 void msg_set_stderr(int on)
 {
     msg_to_stderr = on;
+}
+
+void msg_set_syslog(int on)
+{
+    msg_syslog_off = !on;
 }
 
 void msg_set_cleanup(void (*fn)(void))
