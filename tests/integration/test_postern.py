@@ -193,6 +193,7 @@ def test_start_fg_keeps_master_in_the_foreground(inst):
     inst.seen.add(proc.pid)
     try:
         wait_for(lambda: inst.master_pid() == proc.pid, what="master.pid of start-fg")
+        wait_for(lambda: (inst.queue / "public" / "toy").exists(), what="the toy socket")
         s = inst.connect_unix("toy")
         s.hello()
         s.close()
