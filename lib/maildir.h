@@ -1,0 +1,44 @@
+#ifndef POSTERN_MAILDIR_H
+#define POSTERN_MAILDIR_H
+/*
+ * maildir - deliver one message into a Maildir (tmp, then new)
+ *
+ * maildir_deliver(path, limit, write_fn, context, dsn, why) delivers a
+ * message into the Maildir at path (with or without a trailing '/'):
+ *   1. path, path/tmp, path/new and path/cur are created when missing
+ *      (mode 0700, missing parents too), with the caller's current
+ *      (effective) privileges: the caller switches to the mailbox
+ *      owner first.
+ *   2. A new file tmp/UNIQUE is created exclusively (mode 0600) and
+ *      write_fn(stream, context, why) writes the message into it
+ *      (mailbox_copy() for a queued message). limit (0 = none) caps its
+ *      size: a larger message fails with EFBIG.
+ *   3. The file is fsync'd and closed, then linked as new/UNIQUE2 and
+ *      its tmp name removed (rename when the file system has no hard
+ *      links), and the new/ directory is fsync'd. Only then is the
+ *      delivery done.
+ * Names follow the Maildir convention, unique per host: tmp names are
+ * "SECONDS.MMICROSECONDSPPID_COUNT.HOST", new names
+ * "SECONDS.VDEVICEIINODEMMICROSECONDS.HOST" (device and inode in hex), with
+ * '/' and ':' in the host name written as \057 and \072. The name of
+ * the delivered file goes into the optional out parameter name.
+ *
+ * On any failure nothing is left in new/ and the tmp file is removed.
+ * Returns MAILBOX_OK, or MAILBOX_DEFER / MAILBOX_BOUNCE (lib/mailbox_copy.h)
+ * with an RFC 3463 code in dsn and a one-line reason in why:
+ *   "create maildir file PATH: ERROR", "error writing message: ERROR",
+ *   or the writer's own "error reading message: ..." (always deferred).
+ * EDQUOT and EFBIG (over limit) bounce with 5.2.2; other errors defer.
+ */
+#include <sys/types.h>
+
+#include "mailbox_copy.h"
+#include "vstring.h"
+
+int maildir_deliver(const char *path, off_t limit, MAILBOX_WRITE_FN write_fn, void *context,
+                    VSTRING *dsn, VSTRING *why, VSTRING *name);
+
+/* maildir_make_dirs - mkdir -p path with mode; 0 or -1 with errno */
+int maildir_make_dirs(const char *path, mode_t mode);
+
+#endif
