@@ -715,3 +715,99 @@ def test_daemon_refuses_to_run_without_master(inst):
     r = run([inst.toy, "-c", inst.etc], stdin=subprocess.DEVNULL)
     assert r.returncode == 1
     assert "no status descriptor 3" in r.stderr or "no status descriptor 3" in inst.logtext()
+
+
+# ---------------------------------------------------------------- environment, limits
+
+
+def test_daemons_get_only_the_imported_environment(inst):
+    inst.write_main(import_environment="MAIL_CONFIG TZ LANG=C FIXED=yes")
+    inst.write_master([inst.toy_line("toy")])
+    env = dict(os.environ, TZ="UTC", SECRET_POSTERN_TEST="leak", LANG="fr_FR.UTF-8")
+    r = run([inst.postern_bin, "-c", inst.etc, "start"], env=env)
+    assert r.returncode == 0, r.stderr
+    inst.seen.add(inst.master_pid())
+    s = inst.connect_unix("toy")
+    s.hello()
+    assert s.ask("env SECRET_POSTERN_TEST") == "(unset)"
+    assert s.ask("env PATH") == "(unset)"
+    assert s.ask("env TZ") == "UTC"
+    assert s.ask("env LANG") == "C"
+    assert s.ask("env FIXED") == "yes"
+    assert s.ask("env MAIL_CONFIG") == str(inst.etc)
+
+
+def test_watchdog_ends_a_stuck_request(inst):
+    inst.write_main(daemon_timeout="1s")
+    inst.write_master([inst.toy_line("toy")])
+    inst.start()
+    s = inst.connect_unix("toy")
+    pid, _ = s.hello()
+    s.file.write("sleep 30\n")
+    s.file.flush()
+    inst.wait_log(rf"warning: process \S+/toy pid {pid} killed by signal 14", timeout=10)
+
+
+def test_master_service_disable(inst):
+    inst.write_main(master_service_disable="off.unix")
+    inst.write_master([inst.toy_line("on"), inst.toy_line("off")])
+    inst.start()
+    assert (inst.queue / "public" / "on").exists()
+    assert not (inst.queue / "public" / "off").exists()
+
+
+def test_ipv6_loopback(inst):
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    port = free_port()
+    inst.write_main(inet_protocols="all", inet_interfaces="loopback-only")
+    inst.write_master([inst.toy_line(str(port), "inet")])
+    inst.start()
+    for family, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect((addr, port))
+        sess = Session(s)
+        inst.sessions.append(sess)
+        assert sess.hello()
+        assert sess.ask("quit") == "bye"
+    # with ipv4 only, the IPv6 address is not used
+    inst.write_main(inet_protocols="ipv4")
+    assert inst.postern("reload").returncode == 0
+    inst.wait_log(r"reload -- ")
+    def v6_refused():
+        try:
+            socket.create_connection(("::1", port), timeout=2).close()
+            return False
+        except OSError:
+            return True
+    wait_for(v6_refused, what="the IPv6 socket to close")
+
+
+def test_long_running_trigger_server_ignores_max_idle(inst):
+    trig = inst.base / "long.log"
+    inst.write_main(max_idle="1s", max_use="2")
+    inst.write_master([
+        inst.toy_line("long", unpriv="n", wakeup="1", maxproc="1", args=f"long-trigger {trig}"),
+    ])
+    inst.start()
+    wait_for(lambda: trig.exists() and trig.read_text().count("W") >= 4, timeout=15,
+             what="four wakeups")
+    pids = {line.split()[0] for line in trig.read_text().splitlines()}
+    assert len(pids) == 1  # neither max_use 2 nor max_idle 1s ended it
+
+
+@root_only
+def test_privileged_daemon_refuses_to_run_unprivileged(inst):
+    inst.write_master([inst.toy_line("priv", unpriv="y", args="privileged"),
+                       inst.toy_line("okpriv", unpriv="n", args="privileged")])
+    inst.start()
+    s = inst.connect_unix("okpriv")
+    assert s.hello()
+    c = inst.connect_unix("priv")
+    inst.wait_log(r"fatal: service priv requires privileged operation")
+    inst.wait_log(r"toy: bad command startup -- throttling")
+    c.close()

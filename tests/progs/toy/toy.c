@@ -5,6 +5,8 @@
  *	toy [daemon options] [server]
  *	toy [daemon options] fail-start
  *	toy [daemon options] trigger logfile
+ *	toy [daemon options] long-trigger logfile
+ *	toy [daemon options] privileged
  *	toy [daemon options] multi
  * DESCRIPTION
  *	toy is built on lib/mail_server and runs under master(8) like any
@@ -16,7 +18,8 @@
  *		(USE counts the connections this process has taken, this one
  *		included), then answers one line per request line:
  *		"echo TEXT" -> TEXT; "info" -> "pid=.. uid=.. gid=.. euid=..
- *		egid=.. groups=a,b cwd=.. service=.. type=.."; "sleep N" ->
+ *		egid=.. groups=a,b cwd=.. service=.. type=.."; "env NAME" ->
+ *		the variable's value or "(unset)"; "sleep N" ->
  *		"slept N" after N seconds; "crash" -> dies of SIGSEGV;
  *		"exit N" -> exits with status N; "quit" -> "bye", then the
  *		connection ends. Anything else gets "unknown command".
@@ -25,7 +28,11 @@
  *		throttling tests).
  *	trigger logfile
  *		A trigger server: appends "PID TEXT" to logfile for each
- *		request.
+ *		request. long-trigger does the same with
+ *		MAIL_SERVER_LONG_RUNNING (no max_use, no max_idle).
+ *	privileged
+ *		The server, with MAIL_SERVER_PRIVILEGED: refuses to run as
+ *		mail_owner.
  *	multi
  *		A multi server with the same line protocol (without sleep
  *		and crash), serving many connections in one process.
@@ -78,6 +85,10 @@ static int toy_command(VSTREAM *stream, VSTRING *line, VSTRING *out)
         vstring_strcpy(out, cmd + 5);
     } else if (strcmp(cmd, "info") == 0) {
         toy_info(out);
+    } else if (strncmp(cmd, "env ", 4) == 0) {
+        const char *value = getenv(cmd + 4);
+
+        vstring_strcpy(out, value ? value : "(unset)");
     } else if (strncmp(cmd, "sleep ", 6) == 0) {
         int secs = atoi(cmd + 6);
 
@@ -204,7 +215,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] != '-') {
             mode = argv[i];
-            if (strcmp(mode, "trigger") == 0 && i + 1 < argc)
+            if ((strcmp(mode, "trigger") == 0 || strcmp(mode, "long-trigger") == 0)
+                && i + 1 < argc)
                 toy_logfile = argv[i + 1];
             break;
         }
@@ -213,15 +225,21 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "server") == 0)
         single_server_main(argc, argv, toy_service, &opts);
+    if (strcmp(mode, "privileged") == 0) {
+        opts.flags = MAIL_SERVER_PRIVILEGED;
+        single_server_main(argc, argv, toy_service, &opts);
+    }
     if (strcmp(mode, "fail-start") == 0) {
         opts.post_init = toy_fail_start;
         single_server_main(argc, argv, toy_service, &opts);
     }
     if (strcmp(mode, "multi") == 0)
         multi_server_main(argc, argv, toy_multi_service, &opts);
-    if (strcmp(mode, "trigger") == 0) {
+    if (strcmp(mode, "trigger") == 0 || strcmp(mode, "long-trigger") == 0) {
         if (toy_logfile == NULL)
-            msg_fatal("usage: toy trigger logfile");
+            msg_fatal("usage: toy %s logfile", mode);
+        if (strcmp(mode, "long-trigger") == 0)
+            opts.flags = MAIL_SERVER_LONG_RUNNING;
         trigger_server_main(argc, argv, toy_trigger, &opts);
     }
     msg_fatal("unknown mode: %s", mode);
