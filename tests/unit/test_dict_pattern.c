@@ -163,6 +163,31 @@ static void test_flags(void **state)
     dict_close(dict);
 }
 
+static void test_paren_after_group(void **state)
+{
+    const CASE cases[] = {{"ab", F, "(a) [b] {a} $1"}, {NULL, 0, NULL}};
+    DICT *dict;
+
+    (void) state;
+    /* a ')' or '}' after a plain $N is text, not part of the reference */
+    dict = table("pcre", "/^(a)(b)$/ ($1) [$2] {$1} $$1\n");
+    run_cases(dict, cases);
+    dict_close(dict);
+}
+
+static void test_regexp_reasonable(void **state)
+{
+    const CASE cases[] = {{"aaab", F, "ok"}, {"x{1}", F, "brace"}, {NULL, 0, NULL}};
+    DICT *dict;
+
+    (void) state;
+    /* ordinary repetition, intervals, brackets with special bytes, literal braces */
+    dict = table("regexp", "/^(a{1,3})+[])*+(]?b$/ ok\n/^x[{]1}$/ brace\n/(ab|cd)*e{2,}f?/ never\n");
+    assert_null(dict_open_error(dict));
+    run_cases(dict, cases);
+    dict_close(dict);
+}
+
 static void test_unused_group(void **state)
 {
     const CASE cases[] = {{"b", F, "[]b"}, {NULL, 0, NULL}};
@@ -207,6 +232,12 @@ static void test_bad_files(void **state)
         {"cidr", "10.0.0.0/8\n", "missing result"},
         {"cidr", "10.0.0.0/ x\n", "prefix"},
         {"cidr", "  10.0.0.0/8 x\n", ":1:"},
+        /* patterns that would make regcomp() expand without bound */
+        {"regexp", "/a+++++++++++++++++++++++++++++++++++++/ x\n", "in a row"},
+        {"regexp", "/((((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+/ x\n", "complex"},
+        {"regexp", "/(a{500}){500}/ x\n", "complex"},
+        {"regexp", "/a{2000}/ x\n", "repetition count"},
+        {"regexp", "/(((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((a)))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))/ x\n", "nested"},
     };
 
     (void) state;
@@ -333,6 +364,8 @@ int main(void)
         cmocka_unit_test(test_pipe_delimiter),
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_unused_group),
+        cmocka_unit_test(test_paren_after_group),
+        cmocka_unit_test(test_regexp_reasonable),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_pcre_runaway),
         cmocka_unit_test(test_cidr),
