@@ -37,8 +37,10 @@
  * replaced or changed, so a daemon can exit and let master restart it.
  *
  * Updates in place (dict_open with O_RDWR) exist for tables a daemon
- * maintains itself (caches): every update takes an exclusive lock on the
- * file when DICT_FLAG_LOCK is set.
+ * maintains itself (caches; not cdb): every update takes an exclusive
+ * lock on the file when DICT_FLAG_LOCK is set. Readers never lock (files
+ * built by postmap are replaced, not changed), so a table updated in place
+ * should be read only through the handle of the process that updates it.
  *
  * Ownership: a DICT belongs to whoever opened it and is released with
  * dict_close() (or, for a rebuild, dict_rebuild_commit/abort). Keys and
