@@ -39,13 +39,18 @@
  *
  * The queue file cleanup writes (read by qmgr, bounce, postcat, showq):
  *        SIZE    "content_size data_offset rcpt_count" (decimal; space
- *                padded to a fixed width so it can be rewritten in place)
- *        TIME, ATTR* (as received, plus "message_id=..." when known,
- *                "log_ident=..." unused), FROM
+ *                padded to a fixed width so it can be rewritten in place):
+ *                content_size = bytes of the content as text with one
+ *                byte per line end; data_offset = file offset of the
+ *                first record after MESG; rcpt_count = RCPT records
+ *        TIME, ATTR* (as received), FROM
  *        recipients after rewriting (canonical, virtual aliases),
  *                duplicates removed, each [ORCP] [NOTIFY] [DSN_ORCPT] RCPT
  *        MESG    content: headers as rewritten/added, then the body
  *        XTRA
+ *        what is known only after the content: recipients taken from
+ *                the headers (CLEANUP_FLAG_EXTRACT), each [ORCP] RCPT;
+ *                ATTR "message_id=<...>" when the message has one
  *        END
  *    and the file mode CLEANUP_MODE_READY marks it complete. qmgr takes
  *    only files in that mode that end with END.
