@@ -45,7 +45,8 @@ PROGRAMS    := $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/sbin/%) \
 all: deps
 	@$(MAKE) --no-print-directory build
 
-build: $(LIB_A) $(PROGRAMS) $(EXTRA_BUILD)
+.SECONDEXPANSION:
+build: $(LIB_A) $(PROGRAMS) $$(EXTRA_BUILD)
 
 deps:
 	@tools/deps.sh
