@@ -551,6 +551,9 @@ static void mail_server_init(int kind, int argc, char **argv, const MAIL_SERVER_
     mail_server_args(argc, argv, overrides, &config_dir);
 
     mail_conf_read(config_dir ? config_dir : getenv("MAIL_CONFIG"));
+    /* master.cf may say -o syslog_name=postern/$service_name */
+    mail_conf_override("service_name", ms.service);
+    mail_conf_override("process_name", msg_prog());
     for (int i = 0; i < overrides->argc; i++) {
         eq = strchr(overrides->argv[i], '=');
         *eq = 0;

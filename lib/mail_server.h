@@ -59,7 +59,9 @@
  * taking new requests and exits once it is idle.
  *
  * Start-up order: msg_init(program name); options; mail_conf_read();
- * each -o through mail_conf_override(); mail_conf_eval(); logging set
+ * service_name (the -n value) and process_name (the program name) set as
+ * overrides, so that -o values may refer to them; each -o through
+ * mail_conf_override(); mail_conf_eval(); logging set
  * from syslog_name and maillog_file; opts->pre_init (still root, outside
  * any chroot: open keys and tables here); then, only when the process
  * runs as root: look up mail_owner, chroot (-r), set_ugid to mail_owner

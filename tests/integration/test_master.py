@@ -811,3 +811,27 @@ def test_privileged_daemon_refuses_to_run_unprivileged(inst):
     inst.wait_log(r"fatal: service priv requires privileged operation")
     inst.wait_log(r"toy: bad command startup -- throttling")
     c.close()
+
+
+def test_overrides_may_name_the_service(inst):
+    inst.write_master([inst.toy_line("named", unpriv="n") + " -o syslog_name=postern/$service_name",
+                       inst.toy_line("crashy", unpriv="n", args="-o max_use=1 fail-start")])
+    inst.start()
+    c = inst.connect_unix("crashy")
+    inst.wait_log(r"postern/toy\[\d+\]: fatal: service crashy: failing")
+    c.close()
+    s = inst.connect_unix("named")
+    s.hello()
+    s.file.write("exit 0\n")
+    s.file.flush()
+    s.close()
+    s = inst.connect_unix("named")
+    pid, _ = s.hello()
+    s.file.write("crash\n")
+    s.file.flush()
+    inst.wait_log(rf"killed by signal 11")
+    # the toy's own lines carry the overridden tag
+    r = run([inst.toy, "-c", inst.etc, "-n", "named", "-o", "syslog_name=postern/$service_name"],
+            stdin=subprocess.DEVNULL)
+    assert r.returncode == 1
+    assert re.search(r"postern/named/toy\[\d+\]: fatal: no status descriptor 3", inst.logtext())
