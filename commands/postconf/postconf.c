@@ -12,6 +12,8 @@
  *	postconf -F [-h] [-c config_dir] [service[/type[/field]] ...]
  *	postconf -Fe [-c config_dir] service/type/field=value ...
  *	postconf -P [-h] [-c config_dir] [service[/type[/parameter]] ...]
+ *	postconf -m
+ *	postconf -B [-c config_dir]
  * DESCRIPTION
  *	This file parses the command line, selects the configuration
  *	directory (-c, else $MAIL_CONFIG, else the compiled-in default) and
@@ -38,7 +40,7 @@ static void usage(void)
               "[-e] parameter=value ... | -X parameter ... | -# parameter ... | "
               "-M[e|X|#] [service[/type][=entry] ...] | "
               "-F[e] [service[/type[/field]][=value] ...] | "
-              "-P [service[/type[/parameter]] ...]");
+              "-P [service[/type[/parameter]] ...] | -m | -B");
 }
 
 int main(int argc, char **argv)
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
     int flags = 0;
     int edit = 0, remove = 0, comment = 0;
     int master = 0, fields = 0, params = 0;
+    int types = 0, bdb = 0;
     int status;
     int ch;
 
@@ -54,8 +57,11 @@ int main(int argc, char **argv)
     msg_set_stderr(1);
     msg_set_logfile("/dev/null"); /* people read stderr; keep syslog clean */
 
-    while ((ch = getopt(argc, argv, "c:deFfhMnPvxX#")) != -1) {
+    while ((ch = getopt(argc, argv, "Bc:deFfhmMnPvxX#")) != -1) {
         switch (ch) {
+        case 'B':
+            bdb = 1;
+            break;
         case 'c':
             config_dir = optarg;
             break;
@@ -73,6 +79,9 @@ int main(int argc, char **argv)
             break;
         case 'h':
             flags |= PC_FLAG_HIDE;
+            break;
+        case 'm':
+            types = 1;
             break;
         case 'M':
             master = 1;
@@ -106,7 +115,14 @@ int main(int argc, char **argv)
     if ((flags & PC_FLAG_DEFAULT) && (flags & PC_FLAG_NONDEF))
         msg_fatal("specify one of -d and -n");
 
-    if (master || fields || params) {
+    if (types + bdb + master + fields + params > 1)
+        usage();
+    if (types) {
+        status = pc_show_types();
+    } else if (bdb) {
+        mail_conf_read(config_dir);
+        status = pc_report_bdb();
+    } else if (master || fields || params) {
         mail_conf_set_dir(config_dir);
         if (master && edit)
             status = pc_edit_master(PC_EDIT_SET, argv);

@@ -19,6 +19,8 @@
 
 /* postconf_main.c */
 int pc_show_main(int flags, char **names);
+int pc_show_types(void);   /* -m */
+int pc_report_bdb(void);   /* -B */
 void pc_warn_unused(void);
 
 /* postconf_edit.c: a file as physical lines, edited and replaced */

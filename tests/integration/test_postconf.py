@@ -643,3 +643,38 @@ def test_Me_with_braced_argument(postconf, masterdir):
     r = postconf(masterdir, "-M", "submission/inet")
     assert r.stdout.rstrip("\n").endswith(
         "smtpd -o { smtpd_client_restrictions = permit_sasl_authenticated, reject }")
+
+
+def test_m_lists_table_types(postconf):
+    r = postconf(None, "-m")
+    assert r.returncode == 0, r.stderr
+    types = lines(r.stdout)
+    for t in ("hash", "btree", "lmdb", "cdb", "texthash", "pcre", "regexp", "cidr", "inline"):
+        assert t in types
+
+
+def test_B_reports_berkeley_db_tables(postconf, confdir):
+    (confdir / "main.cf").write_text(
+        "alias_maps = hash:/etc/aliases\n"
+        "alias_database = lmdb:/etc/aliases\n"
+        "virtual_mailbox_maps = btree:$config_directory/vmailbox, lmdb:/etc/x\n"
+        "transport_maps = cdb:/etc/transport\n"
+        "my_own_maps = hash:/etc/mine\n"
+        "uses_mine = $my_own_maps\n")
+    r = postconf(confdir, "-B")
+    assert r.returncode == 0, r.stderr
+    assert lines(r.stdout) == [
+        "alias_maps = hash:/etc/aliases",
+        f"virtual_mailbox_maps = btree:{confdir}/vmailbox",
+        "my_own_maps = hash:/etc/mine",
+    ]
+    assert "3 table references above still use Berkeley DB" in r.stderr
+
+
+def test_B_after_moving_to_lmdb_reports_nothing(postconf, confdir):
+    (confdir / "main.cf").write_text(
+        "alias_maps = lmdb:/etc/aliases\nalias_database = lmdb:/etc/aliases\n")
+    r = postconf(confdir, "-B")
+    assert r.returncode == 0
+    assert r.stdout == ""
+    assert "no table in this configuration uses Berkeley DB" in r.stderr
