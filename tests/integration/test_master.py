@@ -251,7 +251,8 @@ class Instance:
 @pytest.fixture
 def base():
     """A temporary directory that unprivileged daemons can traverse."""
-    d = Path(tempfile.mkdtemp(prefix="postern-master-"))
+    # under /tmp when root: $TMPDIR may sit in a directory mail_owner cannot enter
+    d = Path(tempfile.mkdtemp(prefix="postern-master-", dir="/tmp" if IS_ROOT else None))
     d.chmod(0o755)
     yield d
     shutil.rmtree(d, ignore_errors=True)
@@ -361,6 +362,7 @@ def test_exit_status_is_logged(inst):
 
 
 def test_failing_service_is_throttled(inst):
+    inst.write_main(service_throttle_time="3s")
     inst.write_master([inst.toy_line("bad", unpriv="n", maxproc="1", args="fail-start")])
     inst.start()
     clients = [inst.connect_unix("bad") for _ in range(3)]
@@ -368,6 +370,7 @@ def test_failing_service_is_throttled(inst):
     inst.wait_log(r"fatal: service bad: failing at start-up, as asked")
     time.sleep(1.0)  # within service_throttle_time: no new attempt
     assert count(r"pid \d+ exit status 1", inst.logtext()) == 1
+    assert count(r"bad command startup", inst.logtext()) == 1
     # after the throttle time the waiting clients cause one more attempt
     inst.wait_log(r"pid \d+ exit status 1", timeout=10, count=2)
     time.sleep(0.5)
@@ -379,6 +382,7 @@ def test_failing_service_is_throttled(inst):
 
 def test_missing_program_is_throttled_not_looped(inst):
     port = free_port()
+    inst.write_main(service_throttle_time="60s")
     inst.write_master([f"127.0.0.1:{port} inet n - n - - nosuchdaemon"])
     inst.start()
     c = inst.connect_inet(port)
