@@ -11,21 +11,20 @@
  *	int cleanup_local_match(CLEANUP_LOCAL *local,
  *				const char *client_addr, const char *sasl_user)
  *	void cleanup_local_free(CLEANUP_LOCAL *local)
- *	int cleanup_local_net_match(const char *patterns, const char *addr)
  * DESCRIPTION
  *	cleanup_local_create() does all the slow work once: it parses the
- *	rules, compiles the mynetworks patterns (reading /file/name
- *	patterns and opening tables), and collects this host's addresses
- *	(getifaddrs(3) for "all", getaddrinfo(3) for names). A matching
- *	call only compares bytes, or looks up a table.
+ *	rules, compiles mynetworks with smtpd_netlist_create(), and
+ *	collects this host's addresses (getifaddrs(3) for "all",
+ *	getaddrinfo(3) for names). A matching call only compares bytes,
+ *	or looks up a table.
  *
- *	Addresses are compared as 4 or 16 bytes with a prefix length; an
- *	address without a length must match in full. An IPv4-mapped IPv6
- *	address, in a pattern or from a client, counts as IPv4.
+ *	Addresses are compared as 4 or 16 bytes; an IPv4-mapped IPv6
+ *	address from a client counts as IPv4.
  * DIAGNOSTICS
- *	Bad rules, bad patterns, unreadable pattern files and host names
- *	that do not resolve are logged as warnings and skipped, so that a
- *	configuration mistake makes fewer clients local, never more.
+ *	Bad rules and host names that do not resolve are logged as
+ *	warnings and skipped, so that a configuration mistake makes fewer
+ *	clients local, never more. A bad mynetworks entry is fatal, as in
+ *	smtpd(8).
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -42,28 +41,12 @@
 #include "maps.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "smtpd_match.h"
 
 typedef struct CLEANUP_ADDR {
     int family;                 /* AF_INET or AF_INET6 */
     unsigned char bytes[16];
 } CLEANUP_ADDR;
-
-#define NET_ADDR 1              /* address and prefix length */
-#define NET_TABLE 2             /* type:table lookup */
-
-typedef struct CLEANUP_NET {
-    int kind;
-    int negate;
-    CLEANUP_ADDR addr;
-    int prefix;                 /* bits */
-    MAPS *maps;
-} CLEANUP_NET;
-
-typedef struct CLEANUP_NETS {
-    CLEANUP_NET *nets;
-    int count;
-    int alloc;
-} CLEANUP_NETS;
 
 #define RULE_INET_INTERFACES 1
 #define RULE_MYNETWORKS 2
@@ -79,7 +62,7 @@ typedef struct CLEANUP_RULE {
 struct CLEANUP_LOCAL {
     CLEANUP_RULE *rules;
     int rule_count;
-    CLEANUP_NETS mynetworks;    /* compiled when a rule needs it */
+    SMTPD_NETLIST *mynetworks;  /* compiled when a rule needs it */
     CLEANUP_ADDR *own;          /* this host's addresses */
     int own_count;
 };
@@ -107,193 +90,12 @@ static int cleanup_addr_parse(const char *text, CLEANUP_ADDR *addr)
     return -1;
 }
 
-static int cleanup_addr_bits(const CLEANUP_ADDR *addr)
+/* cleanup_addr_equal - the same address? */
+
+static int cleanup_addr_equal(const CLEANUP_ADDR *a, const CLEANUP_ADDR *b)
 {
-    return addr->family == AF_INET ? 32 : 128;
-}
-
-/* cleanup_addr_match - does addr fall in net/prefix? */
-
-static int cleanup_addr_match(const CLEANUP_ADDR *net, int prefix, const CLEANUP_ADDR *addr)
-{
-    int whole = prefix / 8, rest = prefix % 8;
-
-    if (net->family != addr->family)
-        return 0;
-    if (memcmp(net->bytes, addr->bytes, (size_t) whole) != 0)
-        return 0;
-    if (rest == 0)
-        return 1;
-    unsigned char mask = (unsigned char) (0xff << (8 - rest));
-
-    return (net->bytes[whole] & mask) == (addr->bytes[whole] & mask);
-}
-
-/* ---- mynetworks ---- */
-
-static void cleanup_nets_add(CLEANUP_NETS *nets, const CLEANUP_NET *net)
-{
-    if (nets->count == nets->alloc) {
-        nets->alloc = nets->alloc ? 2 * nets->alloc : 8;
-        nets->nets = myrealloc(nets->nets, sizeof(*nets->nets) * (size_t) nets->alloc);
-    }
-    nets->nets[nets->count++] = *net;
-}
-
-static void cleanup_nets_compile(CLEANUP_NETS *nets, const char *patterns, int depth);
-
-/* cleanup_nets_file - patterns from a file */
-
-static void cleanup_nets_file(CLEANUP_NETS *nets, const char *path)
-{
-    VSTRING *why = vstring_alloc(100);
-    VSTRING *line = vstring_alloc(100);
-    DICT_SRC *src;
-    int lineno, status;
-
-    if ((src = dict_src_open(path, why)) == NULL) {
-        msg_warn("mynetworks: %s", vstring_str(why));
-    } else {
-        while ((status = dict_src_next(src, line, &lineno, why)) > 0)
-            cleanup_nets_compile(nets, vstring_str(line), 1);
-        if (status < 0)
-            msg_warn("mynetworks: %s", vstring_str(why));
-        dict_src_close(src);
-    }
-    vstring_free(why);
-    vstring_free(line);
-}
-
-/* cleanup_nets_pattern - one pattern */
-
-static void cleanup_nets_pattern(CLEANUP_NETS *nets, const char *word, int depth)
-{
-    CLEANUP_NET net;
-    char *copy, *cp, *slash;
-    char *end;
-    long prefix;
-
-    memset(&net, 0, sizeof(net));
-    if (*word == '!') {
-        net.negate = 1;
-        word++;
-    }
-    if (*word == '/') {
-        if (net.negate || depth > 0)
-            msg_warn("mynetworks: ignoring \"%s%s\": negated or nested file", net.negate ? "!" : "",
-                     word);
-        else
-            cleanup_nets_file(nets, word);
-        return;
-    }
-    if (*word != '[' && strchr(word, ':') != NULL) {
-        CLEANUP_ADDR probe;
-        int is_table;
-
-        copy = mystrdup(word);
-        if ((slash = strchr(copy, '/')) != NULL)
-            *slash = 0;
-        is_table = cleanup_addr_parse(copy, &probe) < 0;      /* "hash:/x", "cidr:/y" */
-        myfree(copy);
-        if (is_table) {
-            net.kind = NET_TABLE;
-            net.maps = maps_create("mynetworks", word, DICT_FLAG_DEFAULT);
-            cleanup_nets_add(nets, &net);
-            return;
-        }
-    }
-    copy = mystrdup(word);
-    cp = copy;
-    slash = strchr(cp, '/');
-    if (slash)
-        *slash++ = 0;
-    if (*cp == '[') {
-        size_t n = strlen(cp);
-
-        if (n < 2 || cp[n - 1] != ']')
-            goto bad;
-        cp[n - 1] = 0;
-        cp++;
-    }
-    if (cleanup_addr_parse(cp, &net.addr) < 0)
-        goto bad;
-    net.prefix = cleanup_addr_bits(&net.addr);
-    if (slash) {
-        prefix = strtol(slash, &end, 10);
-        if (*slash == 0 || *end != 0 || prefix < 0)
-            goto bad;
-        /* a mapped IPv6 network ::ffff:a.b.c.d/len counts 96 bits for the prefix */
-        if (net.addr.family == AF_INET && strchr(cp, ':') != NULL)
-            prefix -= 96;
-        if (prefix < 0 || prefix > net.prefix)
-            goto bad;
-        net.prefix = (int) prefix;
-    }
-    net.kind = NET_ADDR;
-    cleanup_nets_add(nets, &net);
-    myfree(copy);
-    return;
-bad:
-    msg_warn("mynetworks: ignoring bad pattern \"%s\"", word);
-    myfree(copy);
-}
-
-static void cleanup_nets_compile(CLEANUP_NETS *nets, const char *patterns, int depth)
-{
-    ARGV *words = argv_split_braces(patterns ? patterns : "", ARGV_DELIM_LIST);
-
-    if (words == NULL) {
-        msg_warn("mynetworks: unbalanced braces in \"%s\"", patterns);
-        return;
-    }
-    for (int i = 0; i < words->argc; i++)
-        cleanup_nets_pattern(nets, words->argv[i], depth);
-    argv_free(words);
-}
-
-static int cleanup_nets_match(CLEANUP_NETS *nets, const char *text, const CLEANUP_ADDR *addr)
-{
-    const char *value;
-    int status;
-
-    for (int i = 0; i < nets->count; i++) {
-        CLEANUP_NET *net = nets->nets + i;
-
-        if (net->kind == NET_TABLE) {
-            status = maps_find(net->maps, text, MAPS_FIND_ALL, &value);
-            if (status == DICT_STAT_ERROR)
-                return -1;
-            if (status == DICT_STAT_FOUND)
-                return !net->negate;
-        } else if (cleanup_addr_match(&net->addr, net->prefix, addr)) {
-            return !net->negate;
-        }
-    }
-    return 0;
-}
-
-static void cleanup_nets_free(CLEANUP_NETS *nets)
-{
-    for (int i = 0; i < nets->count; i++)
-        if (nets->nets[i].maps)
-            maps_free(nets->nets[i].maps);
-    myfree(nets->nets);
-    nets->nets = NULL;
-    nets->count = nets->alloc = 0;
-}
-
-int cleanup_local_net_match(const char *patterns, const char *text)
-{
-    CLEANUP_NETS nets = {NULL, 0, 0};
-    CLEANUP_ADDR addr;
-    int status;
-
-    if (cleanup_addr_parse(text, &addr) < 0)
-        return 0;
-    cleanup_nets_compile(&nets, patterns, 0);
-    status = cleanup_nets_match(&nets, text, &addr);
-    cleanup_nets_free(&nets);
-    return status;
+    return a->family == b->family
+           && memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16) == 0;
 }
 
 /* ---- this host's addresses ---- */
@@ -301,7 +103,7 @@ int cleanup_local_net_match(const char *patterns, const char *text)
 static void cleanup_own_add(CLEANUP_LOCAL *local, const CLEANUP_ADDR *addr)
 {
     for (int i = 0; i < local->own_count; i++)
-        if (memcmp(local->own + i, addr, sizeof(*addr)) == 0)
+        if (cleanup_addr_equal(local->own + i, addr))
             return;
     local->own = myrealloc(local->own, sizeof(*local->own) * (size_t) (local->own_count + 1));
     local->own[local->own_count++] = *addr;
@@ -378,6 +180,17 @@ static void cleanup_own_collect(CLEANUP_LOCAL *local, const char *list, int allo
     argv_free(words);
 }
 
+/* cleanup_local_mynetworks - match the address (IPv4-mapped made IPv4) against mynetworks */
+
+static int cleanup_local_mynetworks(CLEANUP_LOCAL *local, const CLEANUP_ADDR *addr)
+{
+    char text[INET6_ADDRSTRLEN];
+
+    if (inet_ntop(addr->family, addr->bytes, text, sizeof(text)) == NULL)
+        return 0;
+    return smtpd_netlist_match(local->mynetworks, text);
+}
+
 /* ---- the rules ---- */
 
 CLEANUP_LOCAL *cleanup_local_create(const char *rules, const char *mynetworks,
@@ -423,7 +236,7 @@ CLEANUP_LOCAL *cleanup_local_create(const char *rules, const char *mynetworks,
     }
     argv_free(words);
     if (need_nets)
-        cleanup_nets_compile(&local->mynetworks, mynetworks, 0);
+        local->mynetworks = smtpd_netlist_create("mynetworks", mynetworks ? mynetworks : "");
     if (need_own) {
         cleanup_own_collect(local, inet_interfaces, 1);
         cleanup_own_collect(local, proxy_interfaces, 0);
@@ -450,13 +263,13 @@ int cleanup_local_match(CLEANUP_LOCAL *local, const char *client_addr, const cha
             if (!have_addr)
                 break;
             for (int j = 0; j < local->own_count; j++)
-                if (cleanup_addr_match(local->own + j, cleanup_addr_bits(local->own + j), &addr))
+                if (cleanup_addr_equal(local->own + j, &addr))
                     return 1;
             break;
         case RULE_MYNETWORKS:
             if (!have_addr)
                 break;
-            if ((status = cleanup_nets_match(&local->mynetworks, client_addr, &addr)) != 0)
+            if ((status = cleanup_local_mynetworks(local, &addr)) != 0)
                 return status;
             break;
         case RULE_ADDRESS_MAP:
@@ -481,7 +294,8 @@ void cleanup_local_free(CLEANUP_LOCAL *local)
         if (local->rules[i].maps)
             maps_free(local->rules[i].maps);
     myfree(local->rules);
-    cleanup_nets_free(&local->mynetworks);
+    if (local->mynetworks)
+        smtpd_netlist_free(local->mynetworks);
     myfree(local->own);
     myfree(local);
 }

@@ -23,21 +23,15 @@
  *	Other words are logged as warnings and ignored. The result belongs
  *	to the caller (cleanup_local_free()).
  *
- *	mynetworks patterns, first match wins: an address ("192.0.2.1",
- *	"2001:db8::1", "[2001:db8::1]"), a network "192.0.2.0/24" or
- *	"[2001:db8::]/32", "/file/name" (a file of such patterns, not
- *	nested further), "type:table" (the client address is looked up;
- *	any value matches), each optionally preceded by "!" (a match then
- *	means "not in mynetworks"). A bad pattern is logged and skipped.
+ *	mynetworks is compiled with smtpd_netlist_create() (lib/smtpd_match.h),
+ *	so that permit_mynetworks means exactly what it means in smtpd(8);
+ *	a bad entry there is fatal.
  *
  * cleanup_local_match(local, client_addr, sasl_user) returns 1 when a
  *	rule matches, 0 when none does (also for an empty or malformed
  *	address, which only permit_sasl_authenticated can match), and -1
  *	when a table lookup failed. IPv4-mapped IPv6 addresses
  *	(::ffff:192.0.2.1) are compared as IPv4.
- *
- * cleanup_local_net_match(patterns, addr) is the mynetworks matcher on
- *	its own (for tests and other callers): 1, 0 or -1 as above.
  */
 typedef struct CLEANUP_LOCAL CLEANUP_LOCAL;
 
@@ -45,6 +39,5 @@ CLEANUP_LOCAL *cleanup_local_create(const char *rules, const char *mynetworks,
                                     const char *inet_interfaces, const char *proxy_interfaces);
 int cleanup_local_match(CLEANUP_LOCAL *local, const char *client_addr, const char *sasl_user);
 void cleanup_local_free(CLEANUP_LOCAL *local);
-int cleanup_local_net_match(const char *patterns, const char *addr);
 
 #endif
