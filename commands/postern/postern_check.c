@@ -28,6 +28,10 @@
  *	signal). When not run as root, everything belongs to the invoking
  *	user and his primary group, with the same modes.
  *
+ *	A missing maillog_file (a path, not a device) is created for
+ *	mail_owner, mode 0644, as daemons that run as mail_owner append to
+ *	it; an existing one they cannot write draws a warning.
+ *
  *	A missing directory is created (the queue directory only when its
  *	parent exists). An existing one with the wrong owner or mode is
  *	repaired, with a warning; the queue and data directories keep any
@@ -195,6 +199,38 @@ static void postern_check_tree(const char *dir, uid_t uid, gid_t gid, int depth)
     vstring_free(path);
 }
 
+/*
+ * postern_check_maillog - daemons that run as mail_owner append to
+ * maillog_file too: create it for mail_owner, or warn when they cannot
+ */
+static void postern_check_maillog(void)
+{
+    struct stat st;
+    int fd;
+
+    if (var_maillog_file[0] != '/' || strncmp(var_maillog_file, "/dev/", 5) == 0)
+        return;
+    if (lstat(var_maillog_file, &st) < 0) {
+        if (errno != ENOENT)
+            msg_fatal("%s: %m", var_maillog_file);
+        fd = open(var_maillog_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            msg_warn("create maillog_file %s: %m", var_maillog_file);
+            pc.warnings++;
+            return;
+        }
+        if (fchown(fd, pc.mail_uid, pc.mail_gid) < 0)
+            msg_warn("change owner of %s: %m", var_maillog_file);
+        close(fd);
+        return;
+    }
+    if (S_ISREG(st.st_mode) && st.st_uid != pc.mail_uid && (st.st_mode & S_IWOTH) == 0) {
+        msg_warn("maillog_file %s is not writable by mail_owner: daemons that run as %s "
+                 "cannot log", var_maillog_file, var_mail_owner);
+        pc.warnings++;
+    }
+}
+
 /* postern_check_conf_file - warn about a configuration file others may change */
 
 static void postern_check_conf_file(const char *name)
@@ -258,6 +294,7 @@ int postern_check(int flags)
     }
     if (var_data_directory[0])
         postern_check_dir(var_data_directory, pc.mail_uid, pc.mail_gid, 0700, 2);
+    postern_check_maillog();
     vstring_free(buf);
     return pc.warnings;
 }

@@ -316,3 +316,19 @@ def test_man_pages_exist():
         text = (ROOT / "man" / page).read_text()
         assert text.startswith(".TH ") or "\n.TH " in text, page
         assert f"\\fB{name}\\fR" in text or name in text
+
+
+def test_check_creates_maillog_for_mail_owner(inst):
+    inst.log.unlink()
+    r = inst.postern("check")
+    assert r.returncode == 0, r.stderr
+    st = os.stat(inst.log)
+    assert st.st_uid == pwd.getpwnam(inst.owner).pw_uid and st.st_mode & 0o777 == 0o644
+
+
+@root_only
+def test_check_warns_about_a_maillog_mail_owner_cannot_write(inst):
+    inst.log.chmod(0o644)  # root's, from the fixture
+    r = inst.postern("check")
+    assert r.returncode == 0
+    assert "is not writable by mail_owner" in r.stderr
