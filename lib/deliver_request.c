@@ -34,6 +34,11 @@
  *	lib/attr.c through a stream whose I/O hooks read from or append to
  *	memory.
  *
+ *	deliver_request_read() opens the queue file and takes a shared
+ *	lock on it (lock_file.h) for as long as the request lives; qmgr(8)
+ *	tests with an exclusive lock that no delivery agent still works on
+ *	a file before it schedules it (after a queue manager restart).
+ *
  *	The agent side reads with the stream's timeout ($ipc_timeout) and
  *	refuses anything out of bounds: a missing or malformed required
  *	attribute, more than DELIVER_RCPT_LIMIT recipients, an unknown
@@ -52,12 +57,15 @@
 
 #include "attr.h"
 #include "deliver_request.h"
+#include "lock_file.h"
 #include "mail_params.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "queue_id.h"
 #include "rec.h"
 #include "safe_open.h"
+
+#define DELIVER_LOCK_WAIT 10       /* seconds to wait for the shared queue file lock */
 
 /* the request's fixed attributes; with 5 per recipient they fit ATTR_COUNT_MAX */
 #define DELIVER_HEADER_ATTRS 24
@@ -573,6 +581,14 @@ DELIVER_REQUEST *deliver_request_read(VSTREAM *stream)
     why = vstring_alloc(100);
     if (deliver_request_parse(nv, req, why) < 0) {
         msg_warn("%s: malformed delivery request: %s", vstream_path(stream), vstring_str(why));
+        (void) attr_print(stream, ATTR_INT("status", DEL_STAT_DEFER), ATTR_END);
+        deliver_request_free(req);
+        req = NULL;
+    } else if (deliver_request_open(req) == NULL
+               || lock_file_wait(vstream_fileno(req->fp), LOCK_FILE_SHARED,
+                                 DELIVER_LOCK_WAIT) < 0) {
+        if (req->fp)
+            msg_warn("%s: cannot lock queue file: %m", req->queue_id);
         (void) attr_print(stream, ATTR_INT("status", DEL_STAT_DEFER), ATTR_END);
         deliver_request_free(req);
         req = NULL;

@@ -15,10 +15,13 @@
  *	Sends the "ready" status, reads the request with hard limits
  *	(attr.h limits; DELIVER_RCPT_LIMIT recipients; queue_name one of
  *	DELIVER_QUEUE_NAMES; queue_id as queue_id_ok(); offsets > 0;
- *	sender/recipients without control characters or NUL) and returns
- *	it. NULL when the request is malformed or the stream failed: the
- *	problem is logged and, when the stream still works, answered with
- *	DEL_STAT_DEFER; the caller just returns.
+ *	sender/recipients without control characters or NUL), opens the
+ *	queue file (deliver_request_open) and takes a shared lock on it,
+ *	held until the request is freed, and returns the request. NULL
+ *	when the request is malformed, the queue file cannot be opened or
+ *	locked, or the stream failed: the problem is logged and, when the
+ *	stream still works, answered with DEL_STAT_DEFER; the caller just
+ *	returns. (qmgr takes no file that a delivery agent holds locked.)
  *   deliver_request_open(req)
  *	Opens QUEUE_NAME/QUEUE_ID read-write (once; later calls return the
  *	same stream) and positions it at the first content record after

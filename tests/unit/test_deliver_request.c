@@ -29,6 +29,7 @@
 
 #include "attr.h"
 #include "deliver_request.h"
+#include "lock_file.h"
 #include "mail_conf.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -36,6 +37,7 @@
 #include "vstream.h"
 
 static char tmpdir[] = "/tmp/test_deliver_request.XXXXXX";
+static off_t sample_mesg;           /* MESG record of active/3F2A81C0D5 */
 
 typedef struct PAIR {
     VSTREAM *qmgr;
@@ -67,7 +69,7 @@ static DELIVER_REQUEST *sample_request(int nrcpt)
     req->flags = DEL_REQ_FLAG_VERBOSE;
     deliver_request_set(&req->queue_name, "active");
     deliver_request_set(&req->queue_id, "3F2A81C0D5");
-    req->data_offset = 123;
+    req->data_offset = sample_mesg;
     req->data_size = 4567;
     deliver_request_set(&req->nexthop, "[mx.example]:25");
     deliver_request_set(&req->encoding, "8bit");
@@ -115,7 +117,14 @@ static void test_round_trip(void **state)
         assert_int_equal(in->flags, DEL_REQ_FLAG_VERBOSE);
         assert_string_equal(in->queue_name, "active");
         assert_string_equal(in->queue_id, "3F2A81C0D5");
-        assert_int_equal(in->data_offset, 123);
+        assert_int_equal(in->data_offset, sample_mesg);
+        /* the agent holds a shared lock: qmgr's exclusive test fails */
+        int fd = open("active/3F2A81C0D5", O_RDWR);
+
+        assert_true(fd >= 0);
+        assert_int_equal(lock_file(fd, LOCK_FILE_EXCLUSIVE | LOCK_FILE_NONBLOCK), -1);
+        assert_int_equal(lock_file(fd, LOCK_FILE_SHARED | LOCK_FILE_NONBLOCK), 0);
+        close(fd);
         assert_int_equal(in->data_size, 4567);
         assert_string_equal(in->nexthop, "[mx.example]:25");
         assert_string_equal(in->encoding, "8bit");
@@ -146,6 +155,9 @@ static void test_round_trip(void **state)
         in->rcpt[0].result = DELIVER_RESULT_NONE;     /* no result: left out */
         assert_int_equal(deliver_request_done(in, DEL_STAT_OK), 0);
         assert_int_equal(deliver_reply_read(p.qmgr, out), DEL_STAT_OK);
+        fd = open("active/3F2A81C0D5", O_RDWR);
+        assert_int_equal(lock_file(fd, LOCK_FILE_EXCLUSIVE | LOCK_FILE_NONBLOCK), 0);
+        close(fd);
         assert_int_equal(out->rcpt[0].result, DELIVER_RESULT_NONE);
         for (int i = 1; i < counts[k]; i++)
             assert_int_equal(out->rcpt[i].result, 1 + i % 3);
@@ -203,12 +215,18 @@ static void expect_refused(const char *what, ...)
 }
 
 #define BASE(id, name)                                                                             \
-    "flags", "0", "queue_name", (name), "queue_id", (id), "data_offset", "10", "data_size", "5",    \
+    "flags", "0", "queue_name", (name), "queue_id", (id), "data_offset", mesg_text, "data_size", "5", \
         "sender", "", "arrival_time", "1700000000.5"
 
 static void test_hostile(void **state)
 {
+    char mesg_text[30];
+
     (void) state;
+    snprintf(mesg_text, sizeof(mesg_text), "%lld", (long long) sample_mesg);
+    /* the good request that the others spoil */
+    expect_refused("no such file", BASE("ABCDEF2", "active"), "rcpt_count", "1",
+                   "rcpt.0.address", "a@b", "rcpt.0.offset", "20", NULL);
     expect_refused("no recipients", BASE("ABCDEF1", "active"), "rcpt_count", "0", NULL);
     expect_refused("too many", BASE("ABCDEF1", "active"), "rcpt_count", "201", NULL);
     expect_refused("missing rcpt", BASE("ABCDEF1", "active"), "rcpt_count", "2",
@@ -235,6 +253,8 @@ static void test_hostile(void **state)
                    "rcpt_count", "1", "rcpt.0.address", "a@b", "rcpt.0.offset", "20", NULL);
     expect_refused("bad notify", BASE("ABCDEF1", "active"), "rcpt_count", "1",
                    "rcpt.0.address", "a@b", "rcpt.0.offset", "20", "rcpt.0.notify", "-1", NULL);
+    expect_refused("not mesg", BASE("3F2A81C0D5", "active"), "data_offset", "1",
+                   "rcpt_count", "1", "rcpt.0.address", "a@b", "rcpt.0.offset", "20", NULL);
     expect_refused("no sender", "flags", "0", "queue_name", "active", "queue_id", "ABCDEF1",
                    "data_offset", "10", "data_size", "5", "arrival_time", "1",
                    "rcpt_count", "1", "rcpt.0.address", "a@b", "rcpt.0.offset", "20", NULL);
@@ -330,7 +350,6 @@ static void test_content(void **state)
     (void) state;
     vstring_sprintf(path, "%s/active/%s", tmpdir, req->queue_id);
     write_queue_file(vstring_str(path), &mesg, &rcpt);
-    assert_int_equal(chdir(tmpdir), 0);
     req->data_offset = mesg;
     assert_int_equal(deliver_request_content(req, buf), REC_TYPE_NORM);
     assert_string_equal(vstring_str(buf), "Subject: test");
@@ -390,11 +409,17 @@ int main(void)
     mail_conf_eval();
     if (mkdtemp(tmpdir) == NULL)
         return 1;
-    vstring_sprintf(cmd, "%s/active", tmpdir);
-    mkdir(vstring_str(cmd), 0700);
+    if (chdir(tmpdir) < 0)
+        return 1;
+    mkdir("active", 0700);
+    {
+        off_t rcpt;
+
+        write_queue_file("active/3F2A81C0D5", &sample_mesg, &rcpt);
+    }
     ret = cmocka_run_group_tests(tests, NULL, NULL);
     vstring_sprintf(cmd, "rm -rf %s", tmpdir);
-    if (system(vstring_str(cmd)) != 0)
+    if (chdir("/") < 0 || system(vstring_str(cmd)) != 0)
         ret = 1;
     vstring_free(cmd);
     return ret;
