@@ -186,7 +186,7 @@ typedef struct CLEANUP_MAP_STATE {
     HTABLE *final;            /* lower-case forms of result */
     HTABLE *seen;             /* addresses expanded or final */
     HTABLE *chain;            /* addresses on the current chain */
-    long lookups;
+    long positions;           /* final and pending addresses */
     VSTRING *key;
     VSTRING *why;
 } CLEANUP_MAP_STATE;
@@ -233,16 +233,19 @@ static int cleanup_map_expand(CLEANUP_MAP_STATE *state, const char *addr, long d
                         state->top);
         return CLEANUP_MAP_BAD;
     }
-    if (++state->lookups > state->opts->expansion_limit) {
-        vstring_sprintf(state->why, "unreasonable %s map expansion size for %s",
-                        state->opts->title, state->top);
-        return CLEANUP_MAP_BAD;
-    }
     status = cleanup_map_lookup(state->maps, state->opts, addr, &values, state->why);
     if (status == CLEANUP_MAP_OK)
         return cleanup_map_final(state, addr);
     if (status != CLEANUP_MAP_FOUND)
         return status;
+    /* each value beyond the first is one more address to carry along */
+    state->positions += values->argc - 1;
+    if (state->positions > state->opts->expansion_limit) {
+        vstring_sprintf(state->why, "unreasonable %s map expansion size for %s",
+                        state->opts->title, state->top);
+        argv_free(values);
+        return CLEANUP_MAP_BAD;
+    }
 
     key = cleanup_map_key(state, addr);
     htable_enter(state->seen, key, NULL);
@@ -276,7 +279,7 @@ int cleanup_map_virtual(MAPS *maps, const CLEANUP_MAP_OPTS *opts, const char *ad
     state.final = htable_create(16);
     state.seen = htable_create(16);
     state.chain = htable_create(16);
-    state.lookups = 0;
+    state.positions = 1;
     state.key = vstring_alloc(100);
     state.why = why;
     status = cleanup_map_expand(&state, addr, 0);

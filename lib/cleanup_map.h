@@ -37,8 +37,9 @@
  *	regard to case). Returns CLEANUP_MAP_OK; CLEANUP_MAP_DEFER with a
  *	reason in why when a table failed; CLEANUP_MAP_BAD with a reason
  *	when a value is empty or does not parse, nesting goes deeper than
- *	recursion_limit, there are more than expansion_limit final
- *	addresses or table lookups, or an address is longer than
+ *	recursion_limit, the expansion carries more than expansion_limit
+ *	addresses along (final ones, and ones still to expand: each lookup
+ *	that finds n addresses adds n - 1), or an address is longer than
  *	length_limit. result is empty after an error.
  */
 #include <stddef.h>
@@ -58,7 +59,7 @@ typedef struct CLEANUP_MAP_OPTS {
     const char *origin;       /* domain for results without one */
     int propagate;            /* put unmatched extensions back */
     long recursion_limit;     /* virtual: nesting depth */
-    long expansion_limit;     /* virtual: final addresses, and lookups */
+    long expansion_limit;     /* virtual: addresses carried along */
     size_t length_limit;      /* virtual: bytes of one address */
 } CLEANUP_MAP_OPTS;
 
