@@ -30,6 +30,10 @@
  *	so lines from many processes never interleave. A file that cannot
  *	be opened sends the line to standard error.
  *
+ *	msg_set_syslog_name() and msg_set_logfile() connect to syslog and
+ *	open the file at once (and load the time zone), so a daemon that
+ *	chroots afterwards keeps logging, in local time.
+ *
  *	msg_set_syslog(0) stops lines from going to syslog (a maillog_file,
  *	when set, still gets them): for commands whose output is for the
  *	person at the terminal only.
@@ -68,6 +72,7 @@ static char msg_logfile[1024];
 static int msg_logfd = -1;
 static int msg_to_stderr;
 static int msg_syslog_open;
+static void msg_open_syslog(void);
 static int msg_syslog_off;
 static void (*msg_cleanup_fn)(void);
 
@@ -81,6 +86,8 @@ void msg_init(const char *prog)
     const char *slash = strrchr(prog, '/');
 
     msg_copy(msg_progname, sizeof(msg_progname), slash ? slash + 1 : prog);
+    if (msg_syslog_open)
+        msg_open_syslog();
 }
 
 const char *msg_prog(void)
@@ -88,15 +95,25 @@ const char *msg_prog(void)
     return msg_progname;
 }
 
+/* msg_open_syslog - (re)connect to syslog now, before any chroot */
+static void msg_open_syslog(void)
+{
+    static char ident[160];
+
+    if (msg_syslog_open)
+        closelog();
+    snprintf(ident, sizeof(ident), "%s/%s", msg_syslog_name, msg_progname);
+    openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+    msg_syslog_open = 1;
+}
+
 void msg_set_syslog_name(const char *name)
 {
     if (name == NULL || *name == 0)
         name = "postern";
     msg_copy(msg_syslog_name, sizeof(msg_syslog_name), name);
-    if (msg_syslog_open) {
-        closelog();
-        msg_syslog_open = 0;
-    }
+    tzset(); /* time stamps stay local after a chroot */
+    msg_open_syslog();
 }
 
 void msg_set_logfile(const char *path)
@@ -106,6 +123,11 @@ void msg_set_logfile(const char *path)
         msg_logfd = -1;
     }
     msg_copy(msg_logfile, sizeof(msg_logfile), path ? path : "");
+    if (msg_logfile[0]) {
+        tzset();
+        /* open now: a daemon may chroot before its first line */
+        msg_logfd = open(msg_logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    }
 }
 
 void msg_set_stderr(int on)
@@ -174,14 +196,10 @@ static void msg_to_file(const char *text)
 
 static void msg_to_syslog(int level, const char *text)
 {
-    static char ident[160];
     static const int prio[] = {LOG_INFO, LOG_WARNING, LOG_ERR, LOG_CRIT, LOG_CRIT};
 
-    if (!msg_syslog_open) {
-        snprintf(ident, sizeof(ident), "%s/%s", msg_syslog_name, msg_progname);
-        openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
-        msg_syslog_open = 1;
-    }
+    if (!msg_syslog_open)
+        msg_open_syslog();
     syslog(prio[level], "%s", text);
 }
 
