@@ -1,0 +1,127 @@
+#ifndef POSTERN_SMTP_SMTP_H
+#define POSTERN_SMTP_SMTP_H
+/*
+ * smtp.h - the SMTP/LMTP client's own declarations (smtp(8), lmtp(8))
+ *
+ * smtp.c          main(), the service routine, the per-mode settings
+ * smtp_connect.c  next hops: MX and address lookups, connecting, the
+ *                 walk over servers until every recipient has an outcome
+ * smtp_session.c  one connection: open, QUIT, and the connection cache
+ * smtp_proto.c    the conversation: greeting, EHLO/HELO/LHLO, MAIL, RCPT,
+ *                 DATA and content, with or without pipelining
+ * smtp_trouble.c  turning replies and failures into recipient outcomes
+ */
+#include <sys/types.h>
+#include <time.h>
+
+#include "argv.h"
+#include "deliver_request.h"
+#include "smtp_reply.h"
+#include "vstream.h"
+#include "vstring.h"
+
+/* settings of the running mode: smtp_* or lmtp_* parameters */
+typedef struct SMTP_PARAMS {
+    int lmtp;                   /* LMTP mode (program name "lmtp") */
+    const char *proto;          /* "SMTP" or "LMTP" */
+    const char *hello_cmd;      /* "EHLO" or "LHLO" */
+    long connect_timeout;
+    long helo_timeout;
+    long mail_timeout;
+    long rcpt_timeout;
+    long data_init_timeout;
+    long data_xfer_timeout;
+    long data_done_timeout;
+    long rset_timeout;
+    long quit_timeout;
+    const char *helo_name;
+    const char *bind_address;
+    const char *bind_address6;
+    const char *tcp_port;
+    const char *host_lookup;
+    ARGV *discard_keywords;
+    int cache_on_demand;
+    long cache_time_limit;
+    long reuse_count_limit;
+    long reuse_time_limit;
+    int quote_821;
+    int never_ehlo;             /* SMTP only */
+    int skip_5xx_greeting;      /* SMTP only */
+    long mx_address_limit;      /* SMTP only; LMTP tries every address */
+    long mx_session_limit;      /* SMTP only; LMTP one session per destination */
+    const char *fallback_relay; /* SMTP only */
+    int want_families;          /* DNS_WANT_* from inet_protocols */
+} SMTP_PARAMS;
+
+extern SMTP_PARAMS smtp_params;
+
+/* one connection to one server */
+typedef struct SMTP_SESSION {
+    VSTREAM *stream;
+    char *dest;                 /* cache key: the next hop as requested */
+    char *host;                 /* server name ("mx.example.com", or the address) */
+    char *addr;                 /* numeric address, or the socket path */
+    char *port;                 /* numeric port, "" for a UNIX socket */
+    VSTRING *relay;             /* relay= text: host[addr]:port */
+    int features;               /* SMTP_FEATURE_* */
+    unsigned long long size_limit;  /* SIZE of the EHLO reply, 0 = none stated */
+    int reuse_count;            /* transactions after the first */
+    time_t open_time;
+    int broken;                 /* I/O error, timeout or 421: never reuse */
+} SMTP_SESSION;
+
+/* per-recipient progress in one request */
+typedef struct SMTP_RCPT_STATE {
+    int soft;                   /* a temporary failure is recorded below */
+    char dsn[SMTP_DSN_MAX];
+    VSTRING *why;               /* text of the last temporary failure */
+    VSTRING *relay;             /* relay= of the last temporary failure */
+} SMTP_RCPT_STATE;
+
+/* one delivery request */
+typedef struct SMTP_STATE {
+    DELIVER_REQUEST *req;
+    SMTP_SESSION *session;      /* current connection, or NULL */
+    SMTP_RCPT_STATE *rcpt;      /* parallel to req->rcpt */
+    int sessions;               /* sessions that completed the handshake */
+    int addresses;              /* server addresses tried */
+    int content_8bit;           /* -1 unknown, 0 no 8-bit byte, 1 some */
+    SMTP_REPLY *reply;
+    VSTRING *buf;
+    VSTRING *why;
+} SMTP_STATE;
+
+/* smtp_connect.c */
+void smtp_deliver(SMTP_STATE *state);
+int smtp_port_number(const char *service, unsigned *port);
+
+/* smtp_session.c */
+SMTP_SESSION *smtp_session_alloc(VSTREAM *stream, const char *dest, const char *host,
+                                 const char *addr, const char *port);
+void smtp_session_free(SMTP_SESSION *session);
+void smtp_session_quit(SMTP_SESSION *session);
+SMTP_SESSION *smtp_cache_take(const char *dest, SMTP_REPLY *reply);
+void smtp_cache_save(SMTP_SESSION *session);
+void smtp_cache_close(void);
+
+/* smtp_proto.c */
+#define SMTP_SESSION_OK 0       /* greeting and EHLO/HELO done */
+#define SMTP_SESSION_NEXT 1     /* try the next server (outcome recorded) */
+#define SMTP_SESSION_STOP 2     /* no server will do better */
+int smtp_helo(SMTP_STATE *state);
+void smtp_xfer(SMTP_STATE *state);
+int smtp_rset(SMTP_SESSION *session, SMTP_REPLY *reply);
+
+/* smtp_trouble.c */
+int smtp_rcpt_pending(SMTP_STATE *state, int i);
+int smtp_pending_count(SMTP_STATE *state);
+void smtp_rcpt_sent(SMTP_STATE *state, int i, const SMTP_REPLY *reply);
+void smtp_rcpt_fail(SMTP_STATE *state, int i, const char *relay, const char *dsn,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void smtp_all_fail(SMTP_STATE *state, const char *relay, const char *dsn, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void smtp_rcpt_reply_fail(SMTP_STATE *state, int i, const SMTP_REPLY *reply, const char *command);
+void smtp_all_reply_fail(SMTP_STATE *state, const SMTP_REPLY *reply, const char *command);
+void smtp_finish(SMTP_STATE *state);
+
+#endif
