@@ -160,7 +160,7 @@ static int pickup_send(const char *path, VSTREAM *fp, MAILDROP_CHECK *mc, long u
     int fd;
 
     if ((fd = unix_connect(CLEANUP_SERVICE_PATH, var_ipc_timeout, why)) < 0) {
-        msg_warn("connect to %s: %s", CLEANUP_SERVICE_PATH, vstring_str(why));
+        msg_warn("%s", vstring_str(why));
         goto done;
     }
     cleanup = vstream_fdopen(fd, O_RDWR);

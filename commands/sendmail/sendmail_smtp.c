@@ -178,7 +178,7 @@ static int sm_smtp_path(const char *arg, const char *keyword, int flags, VSTRING
 static void sm_smtp_mail(SM_SMTP *sm, const char *arg)
 {
     VSTRING *addr = vstring_alloc(60);
-    ARGV *params;
+    ARGV *params = NULL;
     char *value;
     char *end;
     unsigned long long size;
