@@ -49,7 +49,8 @@ void sm_envelope_reset_rcpt(SM_ENVELOPE *env);
  * waits for postdrop and returns its exit status (0 = queued, with the
  * maildrop queue ID in id when id is not NULL), or an EX_* code with a
  * reason in why. sm_drop_too_big() says that the message has grown past
- * message_size_limit (then nothing more is written). sm_drop_abort()
+ * message_size_limit (then nothing more is written); sm_drop_broken()
+ * that nothing more reaches postdrop for any reason. sm_drop_abort()
  * stops postdrop so that nothing is queued.
  */
 typedef struct SM_DROP SM_DROP;
@@ -57,6 +58,7 @@ typedef struct SM_DROP SM_DROP;
 SM_DROP *sm_drop_open(const SM_ENVELOPE *env, VSTRING *why);
 int sm_drop_line(SM_DROP *drop, const char *data, size_t len, int partial);
 int sm_drop_too_big(const SM_DROP *drop);
+int sm_drop_broken(const SM_DROP *drop);
 int sm_drop_close(SM_DROP *drop, VSTRING *id, VSTRING *why);
 void sm_drop_abort(SM_DROP *drop);
 

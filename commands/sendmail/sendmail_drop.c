@@ -12,6 +12,7 @@
  *	SM_DROP *sm_drop_open(const SM_ENVELOPE *env, VSTRING *why)
  *	int sm_drop_line(SM_DROP *drop, const char *data, size_t len, int partial)
  *	int sm_drop_too_big(const SM_DROP *drop)
+ *	int sm_drop_broken(const SM_DROP *drop)
  *	int sm_drop_close(SM_DROP *drop, VSTRING *id, VSTRING *why)
  *	void sm_drop_abort(SM_DROP *drop)
  * DESCRIPTION
@@ -27,6 +28,8 @@
  *	Everything written also passes sendmail's own maildrop checker, so
  *	that a message larger than message_size_limit is noticed here
  *	(sm_drop_too_big()) and never sent in full to postdrop.
+ *	sm_drop_broken() says that nothing more reaches postdrop (too big,
+ *	or postdrop has gone away).
  *
  *	sm_drop_close() writes the end of the message, closes postdrop's
  *	input, reads the queue ID it reports and waits for it. It returns
@@ -103,16 +106,16 @@ void sm_envelope_reset_rcpt(SM_ENVELOPE *env)
 
 static int sm_drop_put(SM_DROP *drop, int type, const char *data, size_t len)
 {
-    if (drop->broken)
-        return -1;
-    if (maildrop_check(drop->mc, type, data, len) < 0) {
+    /* keep counting after a failure: a message that is too big stays so */
+    if (!drop->too_big && maildrop_check(drop->mc, type, data, len) < 0) {
         if (maildrop_check_error(drop->mc) == MAILDROP_CHECK_TOO_BIG)
             drop->too_big = 1;
-        else
+        else if (!drop->broken)
             msg_warn("internal error: %s", maildrop_check_why(drop->mc));
         drop->broken = 1;
-        return -1;
     }
+    if (drop->broken)
+        return -1;
     if (rec_put(drop->to, type, data, len) != type) {
         drop->broken = 1;
         return -1;
@@ -233,6 +236,11 @@ int sm_drop_line(SM_DROP *drop, const char *data, size_t len, int partial)
 int sm_drop_too_big(const SM_DROP *drop)
 {
     return drop->too_big;
+}
+
+int sm_drop_broken(const SM_DROP *drop)
+{
+    return drop->broken;
 }
 
 /* sm_drop_wait - reap postdrop; its exit status, or EX_TEMPFAIL for a signal */

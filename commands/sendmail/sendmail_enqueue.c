@@ -132,6 +132,13 @@ static void sm_emit(SM_READER *rd, const char *data, size_t len, int partial)
     /* a postdrop that went away is reported by sm_drop_close() */
 }
 
+/* sm_gone - postdrop takes nothing more: stop reading */
+
+static int sm_gone(const SM_READER *rd)
+{
+    return rd->drop != NULL && sm_drop_broken(rd->drop);
+}
+
 /* sm_start - the header is known: check recipients, start postdrop, replay */
 
 static void sm_start(SM_READER *rd)
@@ -275,6 +282,8 @@ int sm_enqueue(SM_ENVELOPE *env)
                 sm_start(&rd);
         }
         sm_emit(&rd, vstring_str(line), vstring_len(line), !whole);
+        if (sm_gone(&rd))
+            break;
         first = 0;
         line_start = whole;
     }
