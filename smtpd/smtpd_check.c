@@ -648,6 +648,15 @@ static const char *check_quote(const char *addr, VSTRING *buf)
     return vstring_str(buf);
 }
 
+/* check_unlisted_local - the local-domain test for mail_addr_find_opt() */
+
+static SMTPD_STATE *check_unlisted_state;
+
+static int check_unlisted_local(const char *domain)
+{
+    return check_local_domain(check_unlisted_state, domain) == 1;
+}
+
 static int check_unlisted(CHECK *ck, const char *rcpt)
 {
     const char *at = strrchr(rcpt, '@');
@@ -661,7 +670,9 @@ static int check_unlisted(CHECK *ck, const char *rcpt)
         return check_lookup_failure(ck, name);
     if (status == 0 || check_local_rcpt_maps == NULL)
         return CHECK_DUNNO;
-    status = mail_addr_find(check_local_rcpt_maps, rcpt, &value, NULL);
+    check_unlisted_state = ck->state;
+    status = mail_addr_find_opt(check_local_rcpt_maps, rcpt, var_recipient_delimiter,
+                                check_unlisted_local, &value, NULL);
     if (status == DICT_STAT_FOUND)
         return CHECK_DUNNO;
     if (status == DICT_STAT_ERROR)
