@@ -70,6 +70,11 @@
  *	range, or an unknown result word, is malformed.
  *   deliver_reply_read(stream, req)
  *	Blocking variant on a stream.
+ *   deliver_attr_format(nv, out), deliver_attr_parse(buf, len, nv)
+ *	Any attribute list to and from memory (for qmgr's other
+ *	non-blocking clients): format replaces out with every pair of nv;
+ *	parse reads one complete list into nv (emptied first) and returns
+ *	what attr_scan_nv() returns (-1 malformed, logged).
  *
  * Ownership: a DELIVER_REQUEST owns every string in it. Strings set by
  * the caller must be mystrdup()ed (deliver_request_set() does so).
@@ -77,6 +82,7 @@
 #include <sys/time.h>
 #include <sys/types.h>
 
+#include "attr.h"
 #include "deliver_proto.h"
 #include "vstream.h"
 #include "vstring.h"
@@ -160,5 +166,7 @@ int deliver_request_send(const DELIVER_REQUEST *req, VSTREAM *stream);
 ssize_t deliver_attr_complete(const char *buf, size_t len);
 int deliver_reply_parse(const char *buf, size_t len, DELIVER_REQUEST *req);
 int deliver_reply_read(VSTREAM *stream, DELIVER_REQUEST *req);
+void deliver_attr_format(NVTABLE *nv, VSTRING *out);
+int deliver_attr_parse(const char *buf, size_t len, NVTABLE *nv);
 
 #endif
