@@ -286,13 +286,13 @@ static int smtp_precheck(SMTP_STATE *state, int *use_utf8)
         smtp_all_fail(state, relay, "5.6.3",
                       "host %s[%s] does not support 8BITMIME, and the message content is 8-bit",
                       session->host, session->addr);
-    *use_utf8 = 0;
+    *use_utf8 = server_utf8 && req->smtputf8;
     if (smtp_has_8bit(req->sender)) {
         if (!server_utf8)
             smtp_all_fail(state, relay, "5.6.7",
                           "SMTPUTF8 is required, but was not offered by host %s[%s]",
                           session->host, session->addr);
-        *use_utf8 = 1;
+        *use_utf8 = server_utf8;
     }
     for (int i = 0; i < req->rcpt_count; i++) {
         if (!smtp_rcpt_pending(state, i) || !smtp_has_8bit(req->rcpt[i].address))
@@ -301,10 +301,8 @@ static int smtp_precheck(SMTP_STATE *state, int *use_utf8)
             smtp_rcpt_fail(state, i, relay, "5.6.7",
                            "SMTPUTF8 is required, but was not offered by host %s[%s]",
                            session->host, session->addr);
-        *use_utf8 = 1;
+        *use_utf8 = server_utf8;
     }
-    if (req->smtputf8 && server_utf8)
-        *use_utf8 = 1;
     return smtp_pending_count(state);
 }
 
