@@ -413,8 +413,9 @@ def accounts_for_tests():
 
 
 def write_master_cf(q, wakeup):
-    # pickup runs as mail_owner (unpriv y), as in the shipped master.cf
-    (q.etc / "master.cf").write_text(f"pickup unix n y n {wakeup} 1 pickup\n")
+    # as root, like the shipped entry: as mail_owner (unpriv y), chrooted (y)
+    chroot = "y" if IS_ROOT else "n"
+    (q.etc / "master.cf").write_text(f"pickup unix n y {chroot} {wakeup} 1 pickup\n")
 
 
 def start_cleanup(q):
