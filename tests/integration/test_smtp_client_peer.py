@@ -192,6 +192,8 @@ class Peer:
                                 self.messages.append(dict(msg, delivered=ok))
                         for rep in replies:
                             say(rep)
+                        if len(replies) < len(msg["accepted"]):
+                            return                    # fewer replies: hang up
                     else:
                         rep = r or f"250 2.0.0 Ok: queued as PEER{len(self.messages) + 1}"
                         if rep.startswith("2"):
