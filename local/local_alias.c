@@ -98,9 +98,12 @@ static int local_owner(const char *name, char **owner)
         ARGV *first = var_expand_owner_alias ? local_token_split(value) : NULL;
 
         if (first && first->argc > 0 && first->argv[0][0] != '|' && first->argv[0][0] != '/' &&
-            first->argv[0][0] != ':')
-            *owner = mystrdup(first->argv[0]);
-        else if (*var_myorigin)
+            first->argv[0][0] != ':') {
+            vstring_strcpy(key, first->argv[0][0] == '\\' ? first->argv[0] + 1 : first->argv[0]);
+            if (strrchr(vstring_str(key), '@') == NULL && *var_myorigin)
+                vstring_sprintf_append(key, "@%s", var_myorigin);
+            *owner = mystrdup(vstring_str(key));
+        } else if (*var_myorigin)
             *owner = mystrdup(vstring_str(vstring_sprintf_append(key, "@%s", var_myorigin)));
         else
             *owner = mystrdup(vstring_str(key));

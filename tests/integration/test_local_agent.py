@@ -328,11 +328,12 @@ def test_concurrent_mbox_deliveries(agent, users):
     body = [f"line {i} " + "y" * 60 for i in range(2000)]
     errors = []
 
+    agents = {t: Agent(agent.build, agent.base, "local") for t in ("AAA", "BBB", "CCC", "DDD")}
+
     def one(tag):
         try:
             lines = [f"Subject: {tag}", ""] + [f"{tag} {b}" for b in body]
-            a = Agent(agent.build, agent.base, "local")
-            assert a.deliver("s@example.org", [rcpt], lines) == ["sent"]
+            assert agents[tag].deliver("s@example.org", [rcpt], lines) == ["sent"]
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
@@ -348,3 +349,130 @@ def test_concurrent_mbox_deliveries(agent, users):
         tag = re.search(r"Subject: (\w+)", m).group(1)
         lines = m.split("\n\n", 1)[1].rstrip("\n").split("\n")
         assert lines == [f"{tag} {b}" for b in body]
+
+
+@pytest.fixture
+def cleanup(agent):
+    from test_local_harness import FakeCleanup
+    c = FakeCleanup(agent.queue)
+    yield c
+    c.close()
+
+
+def content_of(msg):
+    """(envelope records, content lines) of a message FakeCleanup received."""
+    recs = msg["records"]
+    mesg = [t for t, _ in recs].index("M")
+    lines, piece = [], b""
+    for t, d in recs[mesg + 1:]:
+        if t == "L":
+            piece += d
+        elif t == "N":
+            lines.append((piece + d).decode())
+            piece = b""
+        else:
+            break
+    return recs[:mesg], lines
+
+
+def test_alias_remote_member_forwarded(agent, cleanup, users):
+    alice = users.add("alice")
+    agent.aliases(f"ext: someone@elsewhere.example, {alice.pw_name}\n")
+    agent.configure(home_mailbox="Maildir/")
+    assert agent.deliver("s@example.org", ["ext@mx.example.com"], MSG) == ["sent"]
+    assert len(maildir_messages(Path(alice.pw_dir) / "Maildir")) == 1
+    msg, = cleanup.messages
+    assert msg["flags"] == 2                       # CLEANUP_FLAG_MAP_OK
+    env, lines = content_of(msg)
+    kinds = dict((t, d.decode()) for t, d in env if t in "SROT")
+    assert kinds["S"] == "s@example.org"
+    assert kinds["R"] == "someone@elsewhere.example"
+    assert kinds["O"] == "ext@mx.example.com"
+    assert ("A", b"origin=local") in env
+    assert lines[0] == "Delivered-To: ext@mx.example.com"
+    assert lines[1:] == MSG
+    assert msg["records"][-2:] == [("X", b""), ("E", b"")]
+    text = "\n".join(agent.status_lines())
+    assert re.search(r"to=<someone@elsewhere.example>, orig_to=<ext@mx.example.com>, "
+                     rf"relay=local, .*status=sent \(forwarded as {msg['queue_id']}\)", text)
+    assert agent.rcpt_records(agent.last["qid"]) == ["D"]
+
+
+def test_owner_alias_becomes_sender(agent, cleanup):
+    agent.aliases("list: a@remote.example, b@remote.example\nowner-list: listadmin\n")
+    assert agent.deliver("s@example.org", ["list@mx.example.com"], MSG) == ["sent"]
+    assert len(cleanup.messages) == 2
+    for m in cleanup.messages:
+        env, _ = content_of(m)
+        assert ("S", b"owner-list@mx.example.com") in env
+    agent.configure(expand_owner_alias="yes")
+    cleanup.messages.clear()
+    assert agent.deliver("s@example.org", ["list@mx.example.com"], MSG) == ["sent"]
+    for m in cleanup.messages:
+        env, _ = content_of(m)
+        assert ("S", b"listadmin@mx.example.com") in env
+    agent.configure(owner_request_special="no")
+    cleanup.messages.clear()
+    assert agent.deliver("s@example.org", ["list@mx.example.com"], MSG) == ["sent"]
+    for m in cleanup.messages:
+        env, _ = content_of(m)
+        assert ("S", b"s@example.org") in env
+
+
+def test_luser_relay(agent, cleanup):
+    agent.configure(luser_relay="lost+$user@elsewhere.example")
+    assert agent.deliver("s@example.org", ["NoSuchUserH10@mx.example.com"], MSG) == ["sent"]
+    msg, = cleanup.messages
+    env, _ = content_of(msg)
+    assert ("R", b"lost+nosuchuserh10@elsewhere.example") in env
+
+
+def test_forward_refused_by_cleanup(agent, cleanup):
+    cleanup.status, cleanup.reason = 8, "5.7.1 message content rejected"
+    agent.aliases("ext: someone@elsewhere.example\n")
+    assert agent.deliver("s@example.org", ["ext@mx.example.com"], MSG) == ["bounced"]
+    assert "dsn=5.7.1, status=bounced (5.7.1 message content rejected)" \
+        in agent.status_lines()[0]
+    cleanup.status, cleanup.reason = 2, "4.3.0 queue file write error"
+    assert agent.deliver("s@example.org", ["ext@mx.example.com"], MSG) == ["deferred"]
+    assert "dsn=4.3.0, status=deferred (cannot forward to someone@elsewhere.example: " \
+        "4.3.0 queue file write error)" in agent.status_lines()[0]
+
+
+def test_dot_forward_to_remote(agent, cleanup, users):
+    bob = users.add("bob")
+    fwd = Path(bob.pw_dir) / ".forward"
+    fwd.write_text("bob@remote.example\n")
+    os.chown(fwd, bob.pw_uid, bob.pw_gid)
+    assert agent.deliver("s@example.org", [f"{bob.pw_name}@mx.example.com"], MSG) == ["sent"]
+    msg, = cleanup.messages
+    _, lines = content_of(msg)
+    assert lines[0] == f"Delivered-To: {bob.pw_name}@mx.example.com"
+
+
+@root_only
+def test_dot_forward_owned_by_someone_else_is_refused(agent, users):
+    bob, eve = users.add("bob"), users.add("eve")
+    fwd = Path(bob.pw_dir) / ".forward"
+    fwd.write_text("|touch /tmp/h10-should-not-exist\n")
+    os.chown(fwd, eve.pw_uid, eve.pw_gid)
+    assert agent.deliver("s@example.org", [f"{bob.pw_name}@mx.example.com"], MSG) \
+        == ["deferred"]
+    assert "cannot read forward file" in agent.status_lines()[0]
+    assert not Path("/tmp/h10-should-not-exist").exists()
+
+
+def test_include_file_destinations_allowed(agent, users):
+    alice = users.add("alice")
+    out = agent.base / "out"
+    out.mkdir()
+    out.chmod(0o777)
+    inc = agent.base / "list.inc"
+    inc.write_text(f"{alice.pw_name}, |id -u > {out}/inc.uid\n")
+    if IS_ROOT:
+        os.chown(inc, alice.pw_uid, alice.pw_gid)
+    agent.aliases(f"list: :include:{inc}\n")
+    agent.configure(allow_mail_to_commands="alias, forward, include")
+    assert agent.deliver("s@example.org", ["list@mx.example.com"], MSG) == ["sent"]
+    if IS_ROOT:   # an :include: file's commands run as its owner
+        assert (out / "inc.uid").read_text().strip() == str(alice.pw_uid)

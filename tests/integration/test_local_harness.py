@@ -146,7 +146,9 @@ class Agent:
 
     def configure(self, **params):
         self.main.update(params)
-        (self.etc / "main.cf").write_text("".join(f"{k} = {v}\n" for k, v in self.main.items()))
+        tmp = self.etc / f"main.cf.{os.getpid()}.{id(self)}"
+        tmp.write_text("".join(f"{k} = {v}\n" for k, v in self.main.items()))
+        tmp.rename(self.etc / "main.cf")   # readers never see a half-written file
 
     def aliases(self, text, owner=None, name="aliases"):
         """Write an aliases(5) file, build it with postalias, use it as alias_maps."""
@@ -282,6 +284,91 @@ class Agent:
             if block.strip():
                 out.append(dict(line.split("=", 1) for line in block.splitlines()))
         return out
+
+
+class FakeCleanup:
+    """A stand-in cleanup(8) on QUEUE/private/cleanup (lib/cleanup_proto.h).
+
+    Accepts messages in a thread and keeps, for each, the flags and the
+    records; answers with status/reason (0/"" unless told otherwise).
+    """
+
+    def __init__(self, queue: Path, status=0, reason=""):
+        self.path = queue / "private" / "cleanup"
+        self.status, self.reason = status, reason
+        self.messages = []
+        self.count = 0
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(str(self.path))
+        os.chmod(self.path, 0o666)
+        self.sock.listen(5)
+        self.sock.settimeout(0.2)
+        self.running = True
+        import threading
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except (socket.timeout, TimeoutError):
+                continue
+            except OSError:
+                return
+            try:
+                self.serve(conn)
+            except Exception:  # noqa: BLE001  (the agent sees the connection drop)
+                pass
+            finally:
+                conn.close()
+
+    def serve(self, conn):
+        conn.settimeout(30)
+        self.count += 1
+        qid = "F%011X" % self.count
+        conn.sendall(attr_encode([("queue_id", qid)]))
+        buf = bytearray()
+        flags = attr_read(conn, buf)
+        fp = conn.makefile("rb")
+        rest = bytes(buf)
+        records = []
+
+        def take(n):
+            nonlocal rest
+            while len(rest) < n:
+                chunk = fp.read1(65536)
+                if not chunk:
+                    raise EOFError
+                rest += chunk
+            out, rest = rest[:n], rest[n:]
+            return out
+
+        while True:
+            rtype = take(1)
+            n = shift = 0
+            while True:
+                byte = take(1)[0]
+                n |= (byte & 0x7F) << shift
+                shift += 7
+                if not byte & 0x80:
+                    break
+            data = take(n)
+            records.append((rtype.decode(), data))
+            if rtype == b"E":
+                break
+        self.messages.append({"queue_id": qid, "flags": int(flags["flags"]),
+                              "records": records})
+        conn.sendall(attr_encode([("status", self.status), ("reason", self.reason)]))
+
+    def close(self):
+        self.running = False
+        self.sock.close()
+        self.thread.join(timeout=5)
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def maildir_messages(path):
