@@ -71,6 +71,7 @@ typedef struct CLEANUP_STATE {
     long long content_size;     /* content bytes, one per line end */
     int in_content;             /* records written count as content */
     int add_headers;            /* add missing Message-Id: etc. */
+    int hdr_rewrite;            /* local: rewrite addresses in headers */
     HEADER_STATE *hstate;
     unsigned long headers_seen; /* HDR_MASK() bits */
     int resent;                 /* the message has Resent- headers */
@@ -127,6 +128,9 @@ void cleanup_addr_recipient(CLEANUP_STATE *state, const char *orcp, const char *
                             long notify, int have_notify, const char *dsn_orcpt);
 int cleanup_addr_map11(CLEANUP_STATE *state, MAPS *maps, const char *title, VSTRING *addr);
 void cleanup_addr_qualify(VSTRING *addr);
+
+/* cleanup_header.c: addresses in headers */
+int cleanup_header_rewrite(CLEANUP_STATE *state, HEADER_FIELD *field);
 
 /* cleanup_checks.c: where header_checks, body_checks and milters plug in */
 #define CLEANUP_ACT_KEEP 0      /* pass on unchanged */

@@ -156,6 +156,8 @@ static void cleanup_message_header(void *context, HEADER_FIELD *field)
         cleanup_message_extract(state, field);
     if (cleanup_message_dropped(state, field))
         return;
+    if (cleanup_header_rewrite(state, field))
+        return;                                 /* written with new addresses, or an error */
     for (int i = 0; i < field->line_count && state->errs == 0; i++) {
         const char *line = header_field_line(field, i, &vlen);
 
@@ -251,7 +253,8 @@ void cleanup_message_begin(CLEANUP_STATE *state)
     state->data_offset = state->out_offset;
     state->in_content = 1;
     state->phase = CLEANUP_PHASE_CONTENT;
-    state->add_headers = var_always_add_missing_headers || cleanup_message_local(state);
+    state->hdr_rewrite = cleanup_message_local(state);
+    state->add_headers = var_always_add_missing_headers || state->hdr_rewrite;
     state->hstate = header_state_create((size_t) var_header_size_limit, cleanup_message_header,
                                         cleanup_message_eoh, cleanup_message_body, state);
 }

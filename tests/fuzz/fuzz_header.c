@@ -17,14 +17,18 @@
  *	- when no field was truncated, the header lines followed by the
  *	  body lines give back exactly the lines that went in (with CONT
  *	  pieces joined): nothing is lost, added or reordered;
- *	- header_opts_find() agrees with the field's opts.
+ *	- header_opts_find() agrees with the field's opts;
+ *	- header_addr_scan() of each field's value gives ranges inside the
+ *	  value, in order, not overlapping, never empty.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "header_addr.h"
 #include "header_state.h"
 #include "msg.h"
+#include "mymalloc.h"
 #include "rec.h"
 #include "vstring.h"
 
@@ -63,6 +67,22 @@ static void fuzz_header_fn(void *context, HEADER_FIELD *field)
         abort();
     if (field->truncated)
         fs->truncated = 1;
+    {
+        HEADER_ADDR_SPAN *spans;
+        size_t vlen, prev_end = 0;
+        const char *value = header_value(vstring_str(field->text), vstring_len(field->text),
+                                         field->name_len, &vlen);
+        int n = header_addr_scan(value, vlen, &spans);
+
+        for (int i = 0; i < n; i++) {
+            if (spans[i].len == 0 || spans[i].start < prev_end || spans[i].start + spans[i].len > vlen)
+                abort();
+            prev_end = spans[i].start + spans[i].len;
+        }
+        if (n < 0 && spans != NULL)
+            abort();
+        myfree(spans);
+    }
 }
 
 static void fuzz_eoh_fn(void *context)

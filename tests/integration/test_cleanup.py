@@ -614,3 +614,49 @@ def test_qmgr_trigger(inst):
         conn.close()
     finally:
         srv.close()
+
+
+def test_header_address_rewriting(tmp_path, postern_build):
+    (tmp_path / "canonical").write_text("old@example.org new@example.org\n"
+                                        "carol@example.net carol.x@example.net\n")
+    (tmp_path / "sender").write_text("bob@example.com Robert.B@example.com\n")
+    inst = Instance(tmp_path, postern_build,
+                    f"canonical_maps = texthash:{tmp_path}/canonical\n"
+                    f"sender_canonical_maps = texthash:{tmp_path}/sender\n")
+    lines = ["From: Bob Example <bob>",
+             "To: alice, \"Carol, X\" <carol@example.net> (the comment stays),",
+             "  old@example.org (Old Name), team: old@example.org, x@y.example;",
+             "Cc: undisclosed-recipients:;",
+             "Reply-To: <@route.example:old@example.org>",
+             "Subject: old@example.org is not an address header",
+             "X-To: old@example.org",
+             "", "old@example.org in the body"]
+    want = [b"From: Bob Example <Robert.B@example.com>",
+            b"To: alice@example.com, \"Carol, X\" <carol.x@example.net> (the comment stays),",
+            b"  new@example.org (Old Name), team: new@example.org, x@y.example;",
+            b"Cc: undisclosed-recipients:;",
+            b"Reply-To: <@route.example:new@example.org>",
+            b"Subject: old@example.org is not an address header",
+            b"X-To: old@example.org"]
+    local = {"origin": "pickup"}
+    _, reply, recs = inst.submit(envelope(attrs=local) + content(lines),
+                                 flags=FLAG_MAP_OK | FLAG_LOCAL)
+    assert reply["status"] == "0"
+    assert body_lines(recs)[:len(want)] == want
+    assert body_lines(recs)[-1] == b"old@example.org in the body"
+
+    # a remote client's headers are left as they are
+    _, reply, recs = inst.submit(envelope() + content(lines))
+    assert body_lines(recs) == [line.encode() for line in lines]
+
+    # without MAP_OK, or with envelope classes only, only unqualified addresses change
+    for flags, extra in ((FLAG_LOCAL, ""), (FLAG_LOCAL | FLAG_MAP_OK,
+                                            "canonical_classes = envelope_sender\n"
+                                            "sender_canonical_classes = envelope_sender\n")):
+        inst.write_main_cf(f"canonical_maps = texthash:{tmp_path}/canonical\n"
+                           f"sender_canonical_maps = texthash:{tmp_path}/sender\n" + extra)
+        _, reply, recs = inst.submit(envelope(attrs=local) + content(lines), flags=flags)
+        got = body_lines(recs)
+        assert got[0] == b"From: Bob Example <bob@example.com>"
+        assert got[1].startswith(b"To: alice@example.com, \"Carol, X\" <carol@example.net>")
+        assert got[2] == lines[2].encode()
