@@ -192,7 +192,7 @@ static int smtp_host_addr(const char *host, SMTP_ADDR_LIST *al, VSTRING *why)
         if ((numeric.family == AF_INET && !(smtp_params.want_families & DNS_WANT_A))
             || (numeric.family == AF_INET6 && !(smtp_params.want_families & DNS_WANT_AAAA))) {
             vstring_sprintf(why, "%s: address family not enabled by inet_protocols", host);
-            return DNS_FAIL;
+            return DNS_TEMP;                    /* a configuration matter: wait for a fix */
         }
         smtp_addr_add(al, host, &numeric);
         return DNS_OK;

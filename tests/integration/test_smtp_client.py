@@ -231,6 +231,34 @@ def test_bad_nexthop(agent):
     assert "bad next hop" in agent.status_lines()[0]
 
 
+def test_bind_address(agent, peers):
+    agent.configure(smtp_bind_address="127.0.0.7")
+    peer = peers()
+    assert agent.send("s@example.com", ["a@example.net"], MSG, nexthop(peer)) == ["sent"]
+    assert peer.clients == ["127.0.0.7"]
+
+
+def test_ipv6_and_inet_protocols(agent, peers, dnsmasq):  # noqa: F811
+    try:
+        peer6 = peers(host="::1", family=socket.AF_INET6)
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    port = peer6.port
+    agent.configure(inet_protocols="all", smtp_bind_address6="::1")
+    assert agent.send("s@example.com", ["a@example.net"], MSG, f"[::1]:{port}") == ["sent"]
+    assert f"relay=::1[::1]:{port}" in agent.status_lines()[0]
+    assert peer6.clients == ["::1"]
+    # an AAAA-only MX host, and IPv4 only: no address to use
+    dnsmasq.mx("v6.test", "mx.v6.test", 10).host("mx.v6.test", "::1").start()
+    agent.configure(smtp_dns_servers=dnsmasq.server, smtp_tcp_port=str(port))
+    assert agent.send("s@example.com", ["a@v6.test"], MSG, "v6.test") == ["sent"]
+    agent.configure(inet_protocols="ipv4")
+    assert agent.send("s@example.com", ["a@v6.test"], MSG, "v6.test") == ["bounced"]
+    assert "type=A: " in agent.status_lines()[0]
+    assert agent.send("s@example.com", ["a@example.net"], MSG, f"[::1]:{port}") == ["deferred"]
+    assert "address family not enabled by inet_protocols" in agent.status_lines()[0]
+
+
 # ---------------------------------------------------------------- extensions
 
 def test_size_limit(agent, peers):

@@ -43,6 +43,7 @@ class Peer:
         self.data_reply = data_reply          # reply to DATA, None = 354
         self.dot = dot                        # fn(msg) -> reply (SMTP) / list (LMTP) or None
         self.connections = 0
+        self.clients = []                     # client addresses, per connection
         self.messages = []
         self.commands = []
         self.pipelined = []                   # per transaction: True when MAIL..DATA came at once
@@ -69,11 +70,12 @@ class Peer:
     def _accept(self):
         while not self.stopped:
             try:
-                conn, _ = self.sock.accept()
+                conn, client = self.sock.accept()
             except OSError:
                 return
             with self.lock:
                 self.connections += 1
+                self.clients.append(client[0] if isinstance(client, tuple) else "unix")
                 self.open_conns.append(conn)
             t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             t.start()
