@@ -28,10 +28,15 @@
  *	   count or recipients) is logged with cleanup's reason and the file
  *	   removed, as a resubmission would be refused the same way.
  *
- *	Other names: postdrop's temporary files (tmp.*) are left alone
- *	unless they have not changed for PICKUP_TEMP_MAX_AGE seconds (a
- *	postdrop that was killed with SIGKILL), and then removed; anything
- *	else is moved to corrupt/ with a warning.
+ *	Other names: postdrop's temporary files (tmp.*) are left to
+ *	postdrop, with two exceptions. One that is in the ready mode
+ *	(MAILDROP_MODE_READY: postdrop had checked and synced it) and has
+ *	not changed for PICKUP_TEMP_RECOVER_AGE seconds lost its rename in
+ *	a system crash (postdrop, set-gid only, cannot sync the maildrop
+ *	directory): it is passed on as above. Any other that has not
+ *	changed for PICKUP_TEMP_MAX_AGE seconds was abandoned by a postdrop
+ *	killed with SIGKILL and is removed. Anything else is moved to
+ *	corrupt/ with a warning.
  *
  *	pickup runs as mail_owner and may run chrooted: it uses only paths
  *	relative to the queue directory.
@@ -61,7 +66,8 @@
 #include "vstream.h"
 #include "vstring.h"
 
-#define PICKUP_TEMP_MAX_AGE (24 * 3600)     /* seconds before a temp file is stale */
+#define PICKUP_TEMP_MAX_AGE (24 * 3600)     /* seconds before a temp file is abandoned */
+#define PICKUP_TEMP_RECOVER_AGE 600         /* seconds before a ready temp file is taken */
 #define PICKUP_ATTR_ORIGIN "pickup"
 #define PICKUP_ATTR_UID "submit_uid"
 
@@ -255,18 +261,29 @@ done:
     return result;
 }
 
-/* pickup_temp - a postdrop temporary file: remove it only when long abandoned */
-
-static void pickup_temp(const char *name)
+/*
+ * pickup_temp - a postdrop temporary file. One in the ready mode that has
+ * not changed for a while is complete: postdrop makes it ready and syncs
+ * it before the rename, which is all a crash can have lost. Pass it on.
+ * Anything else is left to postdrop, unless it has been abandoned long.
+ */
+static int pickup_temp(const char *name)
 {
     VSTRING *path = vstring_alloc(100);
     struct stat st;
+    time_t age;
+    int result = PICKUP_DONE;
 
     vstring_sprintf(path, "%s/%s", MAILDROP_DIR, name);
     if (lstat(vstring_str(path), &st) == 0) {
+        age = time(NULL) - st.st_mtime;
         if (!S_ISREG(st.st_mode)) {
             pickup_corrupt(name, "not a regular file");
-        } else if (time(NULL) - st.st_mtime > PICKUP_TEMP_MAX_AGE) {
+        } else if ((st.st_mode & 07777) == MAILDROP_MODE_READY && age > PICKUP_TEMP_RECOVER_AGE) {
+            msg_warn("%s: complete but never renamed (uid=%ld); passing it on",
+                     vstring_str(path), (long) st.st_uid);
+            result = pickup_file(name);
+        } else if (age > PICKUP_TEMP_MAX_AGE) {
             if (unlink(vstring_str(path)) == 0)
                 msg_warn("%s: removed an abandoned temporary file (uid=%ld)",
                          vstring_str(path), (long) st.st_uid);
@@ -275,6 +292,7 @@ static void pickup_temp(const char *name)
         }
     }
     vstring_free(path);
+    return result;
 }
 
 /* pickup_scan - one pass over maildrop/ */
@@ -295,7 +313,8 @@ static void pickup_scan(void)
             if (pickup_file(de->d_name) == PICKUP_DEFER)
                 break;
         } else if (maildrop_temp_name(de->d_name)) {
-            pickup_temp(de->d_name);
+            if (pickup_temp(de->d_name) == PICKUP_DEFER)
+                break;
         } else {
             pickup_corrupt(de->d_name, "unexpected file name");
         }

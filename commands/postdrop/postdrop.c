@@ -17,9 +17,11 @@
  *	$message_size_limit), and the arrival time is postdrop's own
  *	clock. The file is written as maildrop/tmp.* with mode 0600, then
  *	made mode 0644, fsync'd, and only then renamed to its queue ID (the
- *	rename never replaces a file), and the directory is synced. pickup
- *	takes only files named by a queue ID, so it never sees a partial
- *	file. Any failure or a terminating signal removes the temporary
+ *	rename never replaces a file), and the directory is synced when the
+ *	process may read it (the set-gid group may not: should a crash undo
+ *	the rename, pickup finds the ready file under its temporary name).
+ *	pickup takes only files named by a queue ID, or ready temporary
+ *	files long untouched, so it never sees a partial file. Any failure or a terminating signal removes the temporary
  *	file. Last, postdrop wakes pickup through public/pickup; when that
  *	fails, the message still waits safely for pickup's next scan.
  *
@@ -316,7 +318,13 @@ static void postdrop_commit(const char *final)
     if (status < 0)
         msg_fatal_status(EX_TEMPFAIL, "uid=%ld: rename %s to %s: %m", postdrop_uid,
                          postdrop_temp, final);
-    if (safe_fsync_dir(final) < 0)
+    /*
+     * The set-gid group may write maildrop/ but not read it, so it cannot
+     * open the directory to sync it. The file itself is synced and in its
+     * ready mode: should a crash undo the rename, pickup(8) finds the
+     * complete file under its temporary name and passes it on.
+     */
+    if (safe_fsync_dir(final) < 0 && errno != EACCES)
         msg_warn("uid=%ld: sync directory of %s: %m", postdrop_uid, final);
 }
 

@@ -358,16 +358,37 @@ def test_directory_with_queue_id_name(q, cleanup_server):
     assert q.corrupt() == ["3F2A81C0D5"]
 
 
+def age(path, seconds):
+    t = time.time() - seconds
+    os.utime(path, (t, t))
+
+
 def test_temporary_files(q, cleanup_server):
     srv = cleanup_server()
-    fresh = q.drop("tmp.123.000001.abcd", maildrop_file())
-    old = q.drop("tmp.456.000002.beef", maildrop_file())
-    two_days_ago = time.time() - 2 * 86400
-    os.utime(old, (two_days_ago, two_days_ago))
+    fresh = q.drop("tmp.123.000001.abcd", maildrop_file(), mode=0o600)
+    ready_fresh = q.drop("tmp.124.000001.abcd", maildrop_file(), mode=0o644)
+    old = q.drop("tmp.456.000002.beef", maildrop_file(end=False), mode=0o600)
+    age(old, 2 * 86400)
+    age(fresh, 300)
+    age(ready_fresh, 60)
     assert q.pickup().returncode == 0
-    assert srv.requests == []                   # never passed on, complete or not
-    assert q.maildrop() == ["tmp.123.000001.abcd"]
+    assert srv.requests == []                   # none is passed on
+    assert q.maildrop() == ["tmp.123.000001.abcd", "tmp.124.000001.abcd"]
     assert "maildrop/tmp.456.000002.beef: removed an abandoned temporary file" in q.logtext()
+
+
+def test_ready_temporary_file_after_crash_is_passed_on(q, cleanup_server):
+    """postdrop synced the file but a crash lost its rename: nothing is lost."""
+    srv = cleanup_server()
+    lost = q.drop("tmp.789.000003.cafe", maildrop_file(sender="crash"), mode=0o644)
+    age(lost, 3600)
+    broken = q.drop("tmp.790.000004.cafe", maildrop_file(end=False), mode=0o644)
+    age(broken, 3600)
+    assert q.pickup().returncode == 0
+    assert [sender_of(rs) for _, rs in srv.requests] == [b"crash"]
+    assert q.maildrop() == []
+    assert q.corrupt() == ["tmp.790.000004.cafe"]
+    assert "maildrop/tmp.789.000003.cafe: complete but never renamed" in q.logtext()
 
 
 def test_unexpected_names_go_to_corrupt(q, cleanup_server):

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run
+from instance import instance_factory  # noqa: F401  (a fixture)
 
 IS_ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not IS_ROOT, reason="needs root")
@@ -932,3 +933,102 @@ def test_sendmail_t_reaches_the_queue(running):
     assert b"Bcc:" not in body                  # removed, but still a recipient
     assert b"Subject: end to end" in body
     assert next(d for t, d in recs if t == FROM).startswith(b"joe@")
+
+
+# ---- acceptance: sendmail -t -> postdrop -> pickup -> cleanup -> qmgr -> local -> Maildir ----
+
+CHAIN = ("cleanup", "qmgr", "local", "pickup")
+
+
+@pytest.fixture
+def chain(postern_build):
+    missing = [p for p in CHAIN if not (postern_build / "libexec" / p).exists()]
+    if missing:
+        pytest.skip(f"not built yet: {', '.join(missing)}")
+    return postern_build
+
+
+@pytest.fixture
+def mailbox_user():
+    """A throwaway account when root; the running user otherwise."""
+    if not IS_ROOT:
+        yield pwd.getpwuid(os.getuid())
+        return
+    from test_local_harness import Users
+    base = Path(tempfile.mkdtemp(prefix="postern-smusers-", dir="/tmp"))
+    base.chmod(0o755)
+    u = Users(base)
+    yield u.add("sm")
+    u.remove_all()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def start_chain(instance_factory, **main):
+    params = {"mydestination": "$myhostname, localhost", "home_mailbox": "Maildir/"}
+    params.update(main)
+    inst = instance_factory(main=params)
+    inst.start()
+    return inst
+
+
+def sendmail_to(inst, *args, input, user=None, sbin=None):
+    cmd = [str((sbin or inst.build / "sbin") / "sendmail"), "-C", str(inst.etc), *args]
+    if user is not None:
+        cmd = ["setpriv", "--reuid", str(user.pw_uid), "--regid", str(user.pw_gid),
+               "--clear-groups", *cmd]
+    return subprocess.run(cmd, input=input.encode(), capture_output=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin"})
+
+
+def maildir_wait(inst, md, count=1, timeout=30):
+    from test_local_harness import maildir_messages
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msgs = maildir_messages(md)
+        if len(msgs) >= count:
+            return msgs
+        time.sleep(0.1)
+    raise AssertionError(f"no Maildir delivery to {md}\n--- maillog ---\n{inst.logtext()}")
+
+
+def test_sendmail_t_to_maildir(chain, instance_factory, mailbox_user):
+    inst = start_chain(instance_factory)
+    rcpt = f"{mailbox_user.pw_name}@mx.example.com"
+    r = sendmail_to(inst, "-t", "-F", "Cron Daemon", "-f", "cron",
+                    input=f"To: {rcpt}\nBcc: {mailbox_user.pw_name}\nSubject: nightly\n\n"
+                          "all is well\n.\nnot part of it\n")
+    assert r.returncode == 0, err(r)
+    msgs = maildir_wait(inst, Path(mailbox_user.pw_dir) / "Maildir")
+    text = msgs[0]
+    assert text.startswith("Return-Path: <cron@mx.example.com>\n")
+    assert "Subject: nightly\n" in text
+    assert "Bcc:" not in text
+    assert "\nall is well\n" in text and "not part of it" not in text
+    assert re.search(r"(?m)^From: .*cron@mx\.example\.com", text)
+    assert re.search(r"(?m)^Message-I[Dd]: <", text) and re.search(r"(?m)^Date: ", text)
+    inst.wait_log(rf"postern/pickup\[\d+\]: \w+: uid={os.getuid()} from=<cron>")
+    inst.wait_log(rf"postern/local\[\d+\]: \w+: to=<{rcpt}>.*status=sent")
+    # the duplicate (Bcc: to the same user) is delivered once
+    time.sleep(0.5)
+    assert len(maildir_wait(inst, Path(mailbox_user.pw_dir) / "Maildir")) == 1
+
+
+@root_only
+def test_user_submission_with_setgid_postdrop_to_maildir(chain, instance_factory, mailbox_user):
+    inst = start_chain(instance_factory)
+    sbin = inst.base / "sbin"
+    sbin.mkdir()
+    shutil.copy(inst.build / "sbin" / "sendmail", sbin / "sendmail")
+    shutil.copy(inst.build / "sbin" / "postdrop", sbin / "postdrop")
+    os.chown(sbin / "postdrop", 0, grp.getgrnam(inst.group).gr_gid)
+    os.chmod(sbin / "postdrop", 0o2755)
+    inst.write_main(command_directory=sbin)
+    md = inst.queue / "maildrop"
+    assert stat.S_IMODE(md.stat().st_mode) == 0o1730
+    r = sendmail_to(inst, mailbox_user.pw_name, user=mailbox_user, sbin=sbin,
+                    input="Subject: from a user\n\nhello\n")
+    assert r.returncode == 0, err(r)
+    msgs = maildir_wait(inst, Path(mailbox_user.pw_dir) / "Maildir")
+    assert msgs[0].startswith(f"Return-Path: <{mailbox_user.pw_name}@mx.example.com>\n")
+    inst.wait_log(rf"postern/pickup\[\d+\]: \w+: uid={mailbox_user.pw_uid} "
+                  rf"from=<{mailbox_user.pw_name}>")
