@@ -67,7 +67,7 @@ typedef struct CLEANUP_STATE {
     /* content */
     off_t out_offset;           /* bytes written to the queue file */
     off_t size_offset;          /* of the SIZE record */
-    off_t data_offset;          /* of the first content record */
+    off_t data_offset;          /* of the MESG record */
     long long content_size;     /* content bytes, one per line end */
     int in_content;             /* records written count as content */
     int add_headers;            /* add missing Message-Id: etc. */

@@ -8,8 +8,9 @@
  *	void cleanup_message(CLEANUP_STATE *state, int type)
  *	void cleanup_message_end(CLEANUP_STATE *state)
  * DESCRIPTION
- *	cleanup_message_begin() is called at the MESG record: it writes
- *	MESG, notes where the content starts, and decides whether missing
+ *	cleanup_message_begin() is called at the MESG record: it notes
+ *	where MESG goes (the SIZE record's data offset), writes it, and
+ *	decides whether missing
  *	headers are added: for local submissions (CLEANUP_FLAG_LOCAL or
  *	CLEANUP_FLAG_BOUNCE, or origin "pickup"), for clients that
  *	local_header_rewrite_clients accepts, and for everyone with
@@ -249,8 +250,8 @@ static int cleanup_message_local(CLEANUP_STATE *state)
 
 void cleanup_message_begin(CLEANUP_STATE *state)
 {
+    state->data_offset = state->out_offset;    /* where MESG is: qmgr and agents seek there */
     cleanup_out_rec(state, REC_TYPE_MESG, "", 0);
-    state->data_offset = state->out_offset;
     state->in_content = 1;
     state->phase = CLEANUP_PHASE_CONTENT;
     state->hdr_rewrite = cleanup_message_local(state);

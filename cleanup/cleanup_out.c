@@ -39,8 +39,8 @@
  *	(CLEANUP_STAT_SIZE). A write error is CLEANUP_STAT_WRITE.
  *
  *	cleanup_out_finish() completes the file: END, the SIZE record
- *	rewritten with the content size, the offset of the first content
- *	record and the recipient count, mode CLEANUP_MODE_READY, and one
+ *	rewritten with the content size, the offset of the MESG record
+ *	and the recipient count, mode CLEANUP_MODE_READY, and one
  *	fsync(2) that makes all of it durable. Errors are recorded in
  *	state (CLEANUP_STAT_WRITE), and the caller then removes the file.
  *

@@ -42,7 +42,7 @@
  *                padded to a fixed width so it can be rewritten in place):
  *                content_size = bytes of the content as text with one
  *                byte per line end; data_offset = file offset of the
- *                first record after MESG; rcpt_count = RCPT records
+ *                MESG record; rcpt_count = RCPT records
  *        TIME, ATTR* (as received), FROM
  *        recipients after rewriting (canonical, virtual aliases),
  *                duplicates removed, each [ORCP] [NOTIFY] [DSN_ORCPT] RCPT

@@ -238,13 +238,13 @@ def test_basic_queue_file(inst):
     assert "message_id=<abc@example.org>" in values(recs, ATTR)
     xtra = types.index(XTRA)
     assert (ATTR, b"message_id=<abc@example.org>") in recs[xtra:]
-    # SIZE: content size (one byte per line end), offset of the first content record, count
+    # SIZE: content size (one byte per line end), offset of the MESG record, count
     size, offset, count = (int(x) for x in values(recs, SIZE)[0].split())
     assert size == sum(len(line) + 1 for line in BASIC)
     assert count == 1
     raw = path.read_bytes()
-    mesg_end = raw.index(rec(MESG)) + 2
-    assert offset == mesg_end
+    assert raw[offset:offset + 2] == rec(MESG)
+    assert parse_records(raw[offset:])[0] == (MESG, b"")
     assert f"{qid}: message-id=<abc@example.org>" in inst.logtext()
 
 
