@@ -61,13 +61,13 @@
 #include "set_ugid.h"
 
 /* states of the checker: what may come next */
-#define MC_TIME 0       /* TIME */
-#define MC_ATTR 1       /* ATTR or FROM */
-#define MC_RCPT 2       /* recipient records or MESG */
-#define MC_BODY 3       /* NORM, CONT or XTRA */
-#define MC_END 4        /* END */
-#define MC_DONE 5       /* nothing */
-#define MC_FAILED 6     /* an earlier record was refused */
+#define MC_TIME 0   /* TIME */
+#define MC_ATTR 1   /* ATTR or FROM */
+#define MC_RCPT 2   /* recipient records or MESG */
+#define MC_BODY 3   /* NORM, CONT or XTRA */
+#define MC_END 4    /* END */
+#define MC_DONE 5   /* nothing */
+#define MC_FAILED 6 /* an earlier record was refused */
 
 /* attributes a maildrop stream may carry, one bit each */
 static const struct {
@@ -92,15 +92,15 @@ static const struct {
 
 struct MAILDROP_CHECK {
     int state;
-    int error;              /* MAILDROP_CHECK_* */
-    off_t size_limit;       /* 0 = none */
-    off_t size;             /* bytes so far */
-    unsigned attrs_seen;    /* one bit per maildrop_attrs[] entry */
-    int rcpt_pending;       /* MC_SEEN_* before the next RCPT */
-    int cont_pending;       /* a CONT piece waits for its NORM */
+    int error;           /* MAILDROP_CHECK_* */
+    off_t size_limit;    /* 0 = none */
+    off_t size;          /* bytes so far */
+    unsigned attrs_seen; /* one bit per maildrop_attrs[] entry */
+    int rcpt_pending;    /* MC_SEEN_* before the next RCPT */
+    int cont_pending;    /* a CONT piece waits for its NORM */
     int rcpt_count;
     int extract;
-    char *sender;           /* after FROM */
+    char *sender; /* after FROM */
     VSTRING *why;
 };
 
@@ -179,7 +179,7 @@ static int maildrop_text_ok(const char *data, size_t len, size_t max)
     if (len > max)
         return 0;
     for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char) data[i];
+        unsigned char ch = (unsigned char)data[i];
 
         if (ch < 0x20 || ch == 0x7f)
             return 0;
@@ -192,7 +192,7 @@ static int maildrop_text_ok(const char *data, size_t len, size_t max)
 static int maildrop_printable(const char *data, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        if ((unsigned char) data[i] < 0x20 || (unsigned char) data[i] > 0x7e)
+        if ((unsigned char)data[i] < 0x20 || (unsigned char)data[i] > 0x7e)
             return 0;
     return 1;
 }
@@ -204,13 +204,13 @@ static int maildrop_time_ok(const char *data, size_t len)
     size_t i = 0;
     size_t digits = 0;
 
-    while (i < len && isdigit((unsigned char) data[i]) && digits < 20)
+    while (i < len && isdigit((unsigned char)data[i]) && digits < 20)
         i++, digits++;
     if (digits == 0 || i >= len || data[i] != '.')
         return 0;
     i++;
     digits = 0;
-    while (i < len && isdigit((unsigned char) data[i]) && digits < 6)
+    while (i < len && isdigit((unsigned char)data[i]) && digits < 6)
         i++, digits++;
     return digits > 0 && i == len;
 }
@@ -225,7 +225,7 @@ static int maildrop_notify_ok(const char *data, size_t len)
     if (len == 0 || len > 2)
         return 0;
     for (size_t i = 0; i < len; i++) {
-        if (!isdigit((unsigned char) data[i]))
+        if (!isdigit((unsigned char)data[i]))
             return 0;
         bits = bits * 10 + (data[i] - '0');
     }
@@ -246,17 +246,17 @@ static int maildrop_attr(MAILDROP_CHECK *mc, const char *data, size_t len)
 
     if (eq == NULL || eq == data)
         return maildrop_refuse(mc, MAILDROP_CHECK_BAD, "malformed attribute record");
-    name_len = (size_t) (eq - data);
+    name_len = (size_t)(eq - data);
     value = eq + 1;
     value_len = len - name_len - 1;
     for (i = 0; i < MAILDROP_NATTRS; i++)
-        if (strlen(maildrop_attrs[i].name) == name_len
-            && memcmp(maildrop_attrs[i].name, data, name_len) == 0)
+        if (strlen(maildrop_attrs[i].name) == name_len &&
+            memcmp(maildrop_attrs[i].name, data, name_len) == 0)
             break;
     if (i == MAILDROP_NATTRS) {
         if (maildrop_text_ok(data, name_len, 64))
             return maildrop_refuse(mc, MAILDROP_CHECK_BAD, "attribute not allowed: %.*s",
-                                   (int) name_len, data);
+                                   (int)name_len, data);
         return maildrop_refuse(mc, MAILDROP_CHECK_BAD, "attribute not allowed");
     }
     if (mc->attrs_seen & (1u << i))
@@ -286,7 +286,8 @@ static int maildrop_attr(MAILDROP_CHECK *mc, const char *data, size_t len)
         mc->extract = 1;
     } else if (strcmp(maildrop_attrs[i].name, MAILDROP_ATTR_DSN_NOTIFY) == 0) {
         if (!maildrop_notify_ok(value, value_len))
-            return maildrop_refuse(mc, MAILDROP_CHECK_BAD, "bad %s value", MAILDROP_ATTR_DSN_NOTIFY);
+            return maildrop_refuse(mc, MAILDROP_CHECK_BAD, "bad %s value",
+                                   MAILDROP_ATTR_DSN_NOTIFY);
     }
 #undef VALUE_IS
     return 0;
@@ -316,8 +317,8 @@ static int maildrop_recipient(MAILDROP_CHECK *mc, int type, const char *data, si
     case REC_TYPE_DSN_ORCPT:
         if (mc->rcpt_pending & MC_SEEN_DSN_ORCPT)
             return maildrop_refuse(mc, MAILDROP_CHECK_BAD, "duplicate DSN original recipient");
-        if (len == 0 || len > MAILDROP_ORCPT_MAX || !maildrop_printable(data, len)
-            || (semi = memchr(data, ';', len)) == NULL || semi == data)
+        if (len == 0 || len > MAILDROP_ORCPT_MAX || !maildrop_printable(data, len) ||
+            (semi = memchr(data, ';', len)) == NULL || semi == data)
             return maildrop_refuse(mc, MAILDROP_CHECK_BAD, "bad DSN original recipient");
         mc->rcpt_pending |= MC_SEEN_DSN_ORCPT;
         return 0;
@@ -352,7 +353,7 @@ int maildrop_check(MAILDROP_CHECK *mc, int type, const char *data, size_t len)
         return maildrop_refuse(mc, MAILDROP_CHECK_BAD, "data after end of message");
 
     /* size first: a stream that is too big is that, whatever else */
-    mc->size += (off_t) len + (type == REC_TYPE_NORM);
+    mc->size += (off_t)len + (type == REC_TYPE_NORM);
     if (mc->size_limit > 0 && mc->size > mc->size_limit)
         return maildrop_refuse(mc, MAILDROP_CHECK_TOO_BIG, "message too large");
 
@@ -455,7 +456,7 @@ static int maildrop_file_has(const char *path, const char *user, VSTRING *why)
                 break;
             continue;
         }
-        if (ch == '#' && vstring_len(word) == 0) {     /* comment to end of line */
+        if (ch == '#' && vstring_len(word) == 0) { /* comment to end of line */
             while ((ch = vstream_getc(fp)) != VSTREAM_EOF && ch != '\n')
                 ;
             if (ch == VSTREAM_EOF)

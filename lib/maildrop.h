@@ -80,23 +80,23 @@
 
 #define MAILDROP_DIR "maildrop"
 #define MAILDROP_TEMP_PREFIX "tmp."
-#define MAILDROP_MODE_WRITING 0600   /* while postdrop writes it */
-#define MAILDROP_MODE_READY 0644     /* complete: pickup (mail_owner) reads it */
+#define MAILDROP_MODE_WRITING 0600 /* while postdrop writes it */
+#define MAILDROP_MODE_READY 0644   /* complete: pickup (mail_owner) reads it */
 
-#define MAILDROP_ADDR_MAX 2048            /* = ADDRESS_LENIENT_MAX */
+#define MAILDROP_ADDR_MAX 2048 /* = ADDRESS_LENIENT_MAX */
 #define MAILDROP_ORCPT_MAX 1000
 #define MAILDROP_ATTR_MAX 1024
 #define MAILDROP_FULL_NAME_MAX 512
-#define MAILDROP_ENVID_MAX 100            /* RFC 3461 */
-#define MAILDROP_LINE_MAX (1024 * 1024)   /* largest line_length_limit */
+#define MAILDROP_ENVID_MAX 100          /* RFC 3461 */
+#define MAILDROP_LINE_MAX (1024 * 1024) /* largest line_length_limit */
 #define MAILDROP_RCPT_MAX 100000
 
 /* ATTR names of the maildrop stream */
 #define MAILDROP_ATTR_REWRITE "rewrite_context"
 #define MAILDROP_ATTR_FULL_NAME "full_name"
-#define MAILDROP_ATTR_DSN_ENVID "dsn_envid"      /* = CLEANUP_ATTR_DSN_ENVID */
-#define MAILDROP_ATTR_DSN_RET "dsn_ret"          /* = CLEANUP_ATTR_DSN_RET */
-#define MAILDROP_ATTR_ENCODING "encoding"        /* = CLEANUP_ATTR_ENCODING */
+#define MAILDROP_ATTR_DSN_ENVID "dsn_envid" /* = CLEANUP_ATTR_DSN_ENVID */
+#define MAILDROP_ATTR_DSN_RET "dsn_ret"     /* = CLEANUP_ATTR_DSN_RET */
+#define MAILDROP_ATTR_ENCODING "encoding"   /* = CLEANUP_ATTR_ENCODING */
 #define MAILDROP_ATTR_EXTRACT "extract_recipients"
 #define MAILDROP_ATTR_DSN_NOTIFY "dsn_notify"
 

@@ -66,16 +66,16 @@
 #include "vstream.h"
 #include "vstring.h"
 
-#define PICKUP_TEMP_MAX_AGE (24 * 3600)     /* seconds before a temp file is abandoned */
-#define PICKUP_TEMP_RECOVER_AGE 600         /* seconds before a ready temp file is taken */
+#define PICKUP_TEMP_MAX_AGE (24 * 3600) /* seconds before a temp file is abandoned */
+#define PICKUP_TEMP_RECOVER_AGE 600     /* seconds before a ready temp file is taken */
 #define PICKUP_ATTR_ORIGIN "pickup"
 #define PICKUP_ATTR_UID "submit_uid"
 
-#define PICKUP_DONE 0       /* file handled (passed on, moved, or gone) */
-#define PICKUP_DEFER 1      /* try again later; stop this scan */
+#define PICKUP_DONE 0  /* file handled (passed on, moved, or gone) */
+#define PICKUP_DEFER 1 /* try again later; stop this scan */
 
-#define PICKUP_PERMANENT (CLEANUP_STAT_CONT | CLEANUP_STAT_SIZE | CLEANUP_STAT_HOPS \
-                          | CLEANUP_STAT_RCPT)
+#define PICKUP_PERMANENT                                                                           \
+    (CLEANUP_STAT_CONT | CLEANUP_STAT_SIZE | CLEANUP_STAT_HOPS | CLEANUP_STAT_RCPT)
 #define PICKUP_TEMPORARY (CLEANUP_STAT_BAD | CLEANUP_STAT_WRITE | CLEANUP_STAT_DEFER)
 
 /* pickup_corrupt - move a maildrop entry out of the way */
@@ -140,11 +140,10 @@ static int pickup_copy(VSTREAM *fp, VSTREAM *cleanup, VSTRING *buf, long uid)
             return -1;
         if (type == REC_TYPE_ATTR && strncmp(vstring_str(buf), extract, strlen(extract)) == 0)
             continue;
-        if (type == REC_TYPE_FROM
-            && (rec_fprintf(cleanup, REC_TYPE_ATTR, "%s=%s", CLEANUP_ATTR_ORIGIN,
-                            PICKUP_ATTR_ORIGIN) != REC_TYPE_ATTR
-                || rec_fprintf(cleanup, REC_TYPE_ATTR, "%s=%ld", PICKUP_ATTR_UID, uid)
-                       != REC_TYPE_ATTR))
+        if (type == REC_TYPE_FROM &&
+            (rec_fprintf(cleanup, REC_TYPE_ATTR, "%s=%s", CLEANUP_ATTR_ORIGIN,
+                         PICKUP_ATTR_ORIGIN) != REC_TYPE_ATTR ||
+             rec_fprintf(cleanup, REC_TYPE_ATTR, "%s=%ld", PICKUP_ATTR_UID, uid) != REC_TYPE_ATTR))
             return -1;
         if (rec_put(cleanup, type, vstring_str(buf), vstring_len(buf)) != type)
             return -1;
@@ -153,8 +152,7 @@ static int pickup_copy(VSTREAM *fp, VSTREAM *cleanup, VSTRING *buf, long uid)
 
 /* pickup_send - one checked file to cleanup; PICKUP_DONE or PICKUP_DEFER */
 
-static int pickup_send(const char *path, VSTREAM *fp, MAILDROP_CHECK *mc, long uid,
-                       VSTRING *buf)
+static int pickup_send(const char *path, VSTREAM *fp, MAILDROP_CHECK *mc, long uid, VSTRING *buf)
 {
     VSTRING *why = vstring_alloc(100);
     VSTRING *id = vstring_alloc(QUEUE_ID_BUFSIZE);
@@ -171,9 +169,9 @@ static int pickup_send(const char *path, VSTREAM *fp, MAILDROP_CHECK *mc, long u
     }
     cleanup = vstream_fdopen(fd, O_RDWR);
     vstream_set_path(cleanup, CLEANUP_SERVICE_PATH);
-    vstream_set_timeout(cleanup, (int) var_ipc_timeout);
-    if (attr_scan(cleanup, ATTR_FLAG_STRICT, ATTR_GET_STR("queue_id", id), ATTR_END) != 1
-        || !queue_id_ok(vstring_str(id))) {
+    vstream_set_timeout(cleanup, (int)var_ipc_timeout);
+    if (attr_scan(cleanup, ATTR_FLAG_STRICT, ATTR_GET_STR("queue_id", id), ATTR_END) != 1 ||
+        !queue_id_ok(vstring_str(id))) {
         msg_warn("%s: no queue ID from %s", path, CLEANUP_SERVICE_PATH);
         vstream_fclose(cleanup);
         goto done;
@@ -193,7 +191,8 @@ static int pickup_send(const char *path, VSTREAM *fp, MAILDROP_CHECK *mc, long u
         goto done;
     }
     if (attr_scan(cleanup, ATTR_FLAG_NONE, ATTR_GET_INT("status", &status),
-                  ATTR_GET_STR("reason", reason), ATTR_END) < 1 || status < 0) {
+                  ATTR_GET_STR("reason", reason), ATTR_END) < 1 ||
+        status < 0) {
         msg_warn("%s: %s: no status from %s", vstring_str(id), path, CLEANUP_SERVICE_PATH);
         vstream_fclose(cleanup);
         goto done;
@@ -247,11 +246,11 @@ static int pickup_file(const char *name)
     vstream_set_path(fp, vstring_str(path));
     if ((mc = pickup_check(fp, buf, why)) == NULL) {
         vstream_fclose(fp);
-        vstring_sprintf_append(why, " (uid=%ld)", (long) st.st_uid);
+        vstring_sprintf_append(why, " (uid=%ld)", (long)st.st_uid);
         pickup_corrupt(name, vstring_str(why));
         goto done;
     }
-    result = pickup_send(vstring_str(path), fp, mc, (long) st.st_uid, buf);
+    result = pickup_send(vstring_str(path), fp, mc, (long)st.st_uid, buf);
     maildrop_check_free(mc);
     vstream_fclose(fp);
 done:
@@ -280,13 +279,13 @@ static int pickup_temp(const char *name)
         if (!S_ISREG(st.st_mode)) {
             pickup_corrupt(name, "not a regular file");
         } else if ((st.st_mode & 07777) == MAILDROP_MODE_READY && age > PICKUP_TEMP_RECOVER_AGE) {
-            msg_warn("%s: complete but never renamed (uid=%ld); passing it on",
-                     vstring_str(path), (long) st.st_uid);
+            msg_warn("%s: complete but never renamed (uid=%ld); passing it on", vstring_str(path),
+                     (long)st.st_uid);
             result = pickup_file(name);
         } else if (age > PICKUP_TEMP_MAX_AGE) {
             if (unlink(vstring_str(path)) == 0)
-                msg_warn("%s: removed an abandoned temporary file (uid=%ld)",
-                         vstring_str(path), (long) st.st_uid);
+                msg_warn("%s: removed an abandoned temporary file (uid=%ld)", vstring_str(path),
+                         (long)st.st_uid);
             else if (errno != ENOENT)
                 msg_warn("remove %s: %m", vstring_str(path));
         }
@@ -326,10 +325,10 @@ static void pickup_scan(void)
 
 static void pickup_trigger(const char *buf, size_t len, const char *service, char **args)
 {
-    (void) buf;
-    (void) len;
-    (void) service;
-    (void) args;
+    (void)buf;
+    (void)len;
+    (void)service;
+    (void)args;
     pickup_scan();
 }
 

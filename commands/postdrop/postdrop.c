@@ -21,9 +21,9 @@
  *	process may read it (the set-gid group may not: should a crash undo
  *	the rename, pickup finds the ready file under its temporary name).
  *	pickup takes only files named by a queue ID, or ready temporary
- *	files long untouched, so it never sees a partial file. Any failure or a terminating signal removes the temporary
- *	file. Last, postdrop wakes pickup through public/pickup; when that
- *	fails, the message still waits safely for pickup's next scan.
+ *	files long untouched, so it never sees a partial file. Any failure or a terminating signal
+ *removes the temporary file. Last, postdrop wakes pickup through public/pickup; when that fails,
+ *the message still waits safely for pickup's next scan.
  *
  *	-r	Report the queue ID of the new file on standard output, on
  *		success (sendmail -bs uses it).
@@ -81,7 +81,7 @@ static long postdrop_uid;
 static void postdrop_remove_temp(void)
 {
     if (postdrop_have_temp) {
-        (void) unlink(postdrop_temp);
+        (void)unlink(postdrop_temp);
         postdrop_have_temp = 0;
     }
 }
@@ -90,9 +90,9 @@ static void postdrop_remove_temp(void)
 
 static void postdrop_sig(int sig)
 {
-    (void) sig;
+    (void)sig;
     if (postdrop_have_temp)
-        (void) unlink(postdrop_temp);
+        (void)unlink(postdrop_temp);
     _exit(EX_TEMPFAIL);
 }
 
@@ -133,10 +133,9 @@ static int postdrop_private_dir(const char *dir)
     int ok;
 
     vstring_sprintf(path, "%s/main.cf", dir);
-    ok = (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0
-          && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0
-          && lstat(vstring_str(path), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0
-          && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0);
+    ok = (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
+          (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 && lstat(vstring_str(path), &st) == 0 &&
+          S_ISREG(st.st_mode) && st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0);
     vstring_free(path);
     return ok;
 }
@@ -150,8 +149,8 @@ static int postdrop_listed_dir(const char *default_dir, const char *dir)
     ARGV *list;
     int found = 0;
 
-    if (mail_conf_read_check(default_dir, why) == 0
-        && mail_conf_eval_param("alternate_config_directories", value, why) == 0) {
+    if (mail_conf_read_check(default_dir, why) == 0 &&
+        mail_conf_eval_param("alternate_config_directories", value, why) == 0) {
         list = argv_split(vstring_str(value), ARGV_DELIM_LIST);
         for (int i = 0; i < list->argc && !found; i++)
             found = strcmp(list->argv[i], dir) == 0;
@@ -179,10 +178,12 @@ static const char *postdrop_config_dir(const char *option_dir)
     default_dir = mystrdup(mail_conf_dir(NULL));
     if (saved_env)
         setenv("MAIL_CONFIG", saved_env, 1);
-    if (getgid() != getegid() && getuid() != 0 && strcmp(dir, default_dir) != 0
-        && !postdrop_private_dir(dir) && !postdrop_listed_dir(default_dir, dir))
-        msg_fatal_status(EX_NOPERM, "%s: not an authorized configuration directory "
-                         "(see alternate_config_directories in %s/main.cf)", dir, default_dir);
+    if (getgid() != getegid() && getuid() != 0 && strcmp(dir, default_dir) != 0 &&
+        !postdrop_private_dir(dir) && !postdrop_listed_dir(default_dir, dir))
+        msg_fatal_status(EX_NOPERM,
+                         "%s: not an authorized configuration directory "
+                         "(see alternate_config_directories in %s/main.cf)",
+                         dir, default_dir);
     myfree(default_dir);
     myfree(saved_env);
     return dir;
@@ -229,8 +230,8 @@ static int postdrop_create(struct timeval *tv)
     for (int tries = 0; fd < 0; tries++) {
         gettimeofday(tv, NULL);
         snprintf(postdrop_temp, sizeof(postdrop_temp), "%s/%s%ld.%06ld.%04x", MAILDROP_DIR,
-                 MAILDROP_TEMP_PREFIX, (long) getpid(), (long) tv->tv_usec,
-                 (unsigned) (random() & 0xffff));
+                 MAILDROP_TEMP_PREFIX, (long)getpid(), (long)tv->tv_usec,
+                 (unsigned)(random() & 0xffff));
         postdrop_block(1);
         fd = safe_create(postdrop_temp, O_WRONLY, MAILDROP_MODE_WRITING, why);
         if (fd >= 0)
@@ -275,23 +276,23 @@ static void postdrop_copy(int fd, const struct timeval *arrival)
         if (maildrop_check(mc, type, vstring_str(buf), vstring_len(buf)) < 0)
             msg_fatal_status(EX_DATAERR, "uid=%ld: %s", postdrop_uid,
                              maildrop_check_error(mc) == MAILDROP_CHECK_TOO_BIG
-                                 ? "message file too big" : maildrop_check_why(mc));
+                                 ? "message file too big"
+                                 : maildrop_check_why(mc));
         if (type == REC_TYPE_TIME) {
-            if (rec_fprintf(out, REC_TYPE_TIME, "%ld.%06ld", (long) arrival->tv_sec,
-                            (long) arrival->tv_usec) != REC_TYPE_TIME)
+            if (rec_fprintf(out, REC_TYPE_TIME, "%ld.%06ld", (long)arrival->tv_sec,
+                            (long)arrival->tv_usec) != REC_TYPE_TIME)
                 postdrop_write_error();
         } else if (rec_put(out, type, vstring_str(buf), vstring_len(buf)) != type) {
             postdrop_write_error();
         }
     }
-    if (vstream_fflush(out) != 0 || fchmod(fd, MAILDROP_MODE_READY) < 0
-        || vstream_fsync(out) != 0)
+    if (vstream_fflush(out) != 0 || fchmod(fd, MAILDROP_MODE_READY) < 0 || vstream_fsync(out) != 0)
         postdrop_write_error();
     if (vstream_fclose(out) != 0)
         postdrop_write_error();
     if (msg_verbose)
-        msg_info("uid=%ld: %ld bytes, %d recipients", postdrop_uid,
-                 (long) maildrop_check_size(mc), maildrop_check_rcpt_count(mc));
+        msg_info("uid=%ld: %ld bytes, %d recipients", postdrop_uid, (long)maildrop_check_size(mc),
+                 maildrop_check_rcpt_count(mc));
     maildrop_check_free(mc);
     vstring_free(buf);
 }
@@ -316,8 +317,8 @@ static void postdrop_commit(const char *final)
         postdrop_have_temp = 0;
     postdrop_block(0);
     if (status < 0)
-        msg_fatal_status(EX_TEMPFAIL, "uid=%ld: rename %s to %s: %m", postdrop_uid,
-                         postdrop_temp, final);
+        msg_fatal_status(EX_TEMPFAIL, "uid=%ld: rename %s to %s: %m", postdrop_uid, postdrop_temp,
+                         final);
     /*
      * The set-gid group may write maildrop/ but not read it, so it cannot
      * open the directory to sync it. The file itself is synced and in its
@@ -347,8 +348,8 @@ int main(int argc, char **argv)
     msg_init("postdrop");
     msg_set_stderr(1);
     sig_ignore_pipe();
-    signal(SIGXFSZ, SIG_IGN);                   /* a file size limit is a write error */
-    postdrop_uid = (long) getuid();
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error */
+    postdrop_uid = (long)getuid();
     if (geteuid() != getuid())
         msg_fatal_status(EX_USAGE, "postdrop must not be set-uid");
 
@@ -383,8 +384,8 @@ int main(int argc, char **argv)
     if (status < 0)
         msg_fatal_status(EX_TEMPFAIL, "uid=%ld: %s", postdrop_uid, vstring_str(why));
     if (status == 0)
-        msg_fatal_status(EX_NOPERM, "User %s(%ld) is not allowed to submit mail",
-                         vstring_str(name), postdrop_uid);
+        msg_fatal_status(EX_NOPERM, "User %s(%ld) is not allowed to submit mail", vstring_str(name),
+                         postdrop_uid);
 
     if (chdir(var_queue_directory) < 0)
         msg_fatal_status(EX_TEMPFAIL, "chdir %s: %m", var_queue_directory);
@@ -393,7 +394,7 @@ int main(int argc, char **argv)
     sig_catch(SIGINT, postdrop_sig, 0);
     sig_catch(SIGQUIT, postdrop_sig, 0);
     sig_catch(SIGTERM, postdrop_sig, 0);
-    srandom((unsigned) getpid() ^ (unsigned) time(NULL));
+    srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 
     fd = postdrop_create(&arrival);
     if (fstat(fd, &st) < 0)

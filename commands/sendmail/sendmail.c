@@ -153,8 +153,8 @@ static void sm_add_recipients(SM_ENVELOPE *env, const char *arg, int notify)
         for (int i = 0; i < list->argc; i++)
             sm_envelope_add_rcpt(env, list->argv[i], notify, NULL);
         argv_free(list);
-    } else if (address_parse_path(arg, strlen(arg), ADDRESS_UTF8, addr, NULL, why) == 0
-               && vstring_len(addr) > 0) {
+    } else if (address_parse_path(arg, strlen(arg), ADDRESS_UTF8, addr, NULL, why) == 0 &&
+               vstring_len(addr) > 0) {
         sm_envelope_add_rcpt(env, vstring_str(addr), notify, NULL);
     } else {
         msg_fatal_status(EX_USAGE, "bad recipient address syntax: %s", arg);
@@ -170,7 +170,7 @@ static char *sm_clean_name(const char *name)
     VSTRING *buf = vstring_alloc(60);
 
     for (const char *cp = name; *cp && vstring_len(buf) < MAILDROP_FULL_NAME_MAX; cp++)
-        vstring_addch(buf, ((unsigned char) *cp < 0x20 || *cp == 0x7f) ? ' ' : *cp);
+        vstring_addch(buf, ((unsigned char)*cp < 0x20 || *cp == 0x7f) ? ' ' : *cp);
     vstring_trim_right(buf);
     while (vstring_len(buf) > 0 && vstring_str(buf)[0] == ' ')
         vstring_strcpy(buf, vstring_str(buf) + 1);
@@ -198,9 +198,9 @@ static char *sm_full_name(const char *option)
         return NULL;
     buf = vstring_alloc(60);
     for (const char *cp = pw->pw_gecos; *cp && *cp != ','; cp++) {
-        if (*cp == '&') {               /* the login name, capitalised */
+        if (*cp == '&') { /* the login name, capitalised */
             for (const char *np = pw->pw_name; *np; np++)
-                vstring_addch(buf, np == pw->pw_name ? toupper((unsigned char) *np) : *np);
+                vstring_addch(buf, np == pw->pw_name ? toupper((unsigned char)*np) : *np);
         } else {
             vstring_addch(buf, *cp);
         }
@@ -221,7 +221,7 @@ static int sm_envid_ok(const char *envid)
     if (len == 0 || len > MAILDROP_ENVID_MAX)
         return 0;
     for (const char *cp = envid; *cp; cp++)
-        if ((unsigned char) *cp < 0x20 || (unsigned char) *cp > 0x7e)
+        if ((unsigned char)*cp < 0x20 || (unsigned char)*cp > 0x7e)
             return 0;
     return 1;
 }
@@ -240,10 +240,10 @@ static const char *sm_config_option(int *argc, char **argv)
 
         if (arg[0] != '-' || arg[1] == 0 || strcmp(arg, "--") == 0)
             break;
-        if (strcmp(arg, "-c") == 0 && i + 1 < *argc && argv[i + 1][0] == '/'
-            && stat(argv[i + 1], &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (strcmp(arg, "-c") == 0 && i + 1 < *argc && argv[i + 1][0] == '/' &&
+            stat(argv[i + 1], &st) == 0 && S_ISDIR(st.st_mode)) {
             dir = argv[i + 1];
-            memmove(argv + i, argv + i + 2, sizeof(char *) * (size_t) (*argc - i - 1));
+            memmove(argv + i, argv + i + 2, sizeof(char *) * (size_t)(*argc - i - 1));
             *argc -= 2;
             i--;
             continue;
@@ -295,8 +295,8 @@ static ARGV *sm_command(const char *name)
 
 static int sm_newaliases(ARGV *alias_files)
 {
-    ARGV *tables = alias_files->argc > 0 ? alias_files
-                                         : argv_split(var_alias_database, ARGV_DELIM_LIST);
+    ARGV *tables =
+        alias_files->argc > 0 ? alias_files : argv_split(var_alias_database, ARGV_DELIM_LIST);
     ARGV *args;
 
     if (tables->argc == 0)
@@ -336,10 +336,10 @@ static void sm_submit_check(void)
     int status = maildrop_submit_ok(sm_user, why);
 
     if (status < 0)
-        msg_fatal_status(EX_TEMPFAIL, "%s(%ld): %s", sm_user, (long) sm_uid, vstring_str(why));
+        msg_fatal_status(EX_TEMPFAIL, "%s(%ld): %s", sm_user, (long)sm_uid, vstring_str(why));
     if (status == 0)
         msg_fatal_status(EX_NOPERM, "User %s(%ld) is not allowed to submit mail", sm_user,
-                         (long) sm_uid);
+                         (long)sm_uid);
     vstring_free(why);
 }
 
@@ -378,9 +378,17 @@ int main(int argc, char **argv)
     opterr = 0;
     while ((ch = getopt(argc, argv, "+A:B:C:F:GIL:N:O:R:UV:X:b:cf:h:imno:p:q::r:tvx")) != -1) {
         switch (ch) {
-        case 'A': case 'L': case 'O': case 'h': case 'p':
-        case 'U': case 'c': case 'm': case 'n': case 'x':
-            break;                                  /* ignored, as in Postfix */
+        case 'A':
+        case 'L':
+        case 'O':
+        case 'h':
+        case 'p':
+        case 'U':
+        case 'c':
+        case 'm':
+        case 'n':
+        case 'x':
+            break; /* ignored, as in Postfix */
         case 'B':
             if (strcasecmp(optarg, "8bitmime") == 0)
                 env.encoding = "8bit";
@@ -418,8 +426,10 @@ int main(int argc, char **argv)
             break;
         case 'V':
             if (!sm_envid_ok(optarg))
-                msg_fatal_status(EX_USAGE, "bad -V option value: envid must be 1 to %d "
-                                 "printable ASCII characters", MAILDROP_ENVID_MAX);
+                msg_fatal_status(EX_USAGE,
+                                 "bad -V option value: envid must be 1 to %d "
+                                 "printable ASCII characters",
+                                 MAILDROP_ENVID_MAX);
             myfree(env.dsn_envid);
             env.dsn_envid = mystrdup(optarg);
             break;
@@ -427,16 +437,31 @@ int main(int argc, char **argv)
             if (optarg[0] == 'V' && strlen(optarg) <= 3)
                 msg_warn("-XV: variable envelope return paths are not supported; "
                          "option ignored");
-            break;                                  /* -X log_file: ignored */
+            break; /* -X log_file: ignored */
         case 'b':
             switch (optarg[0]) {
-            case 'm': mode = SM_MODE_ENQUEUE; break;
-            case 's': mode = SM_MODE_SMTP; break;
-            case 'p': mode = SM_MODE_MAILQ; break;
-            case 'i': mode = SM_MODE_NEWALIAS; break;
-            case 'd': case 'l': mode = SM_MODE_DAEMON; break;
-            case 'v': mode = SM_MODE_VERIFY; break;
-            case 'h': case 'H': break;
+            case 'm':
+                mode = SM_MODE_ENQUEUE;
+                break;
+            case 's':
+                mode = SM_MODE_SMTP;
+                break;
+            case 'p':
+                mode = SM_MODE_MAILQ;
+                break;
+            case 'i':
+                mode = SM_MODE_NEWALIAS;
+                break;
+            case 'd':
+            case 'l':
+                mode = SM_MODE_DAEMON;
+                break;
+            case 'v':
+                mode = SM_MODE_VERIFY;
+                break;
+            case 'h':
+            case 'H':
+                break;
             default:
                 msg_fatal_status(EX_USAGE, "unsupported: -%c%c", ch, optarg[0]);
             }
@@ -455,7 +480,7 @@ int main(int argc, char **argv)
             } else if (optarg[0] == 'i') {
                 sm_dot_ends = 0;
             }
-            break;                                  /* -o7 -o8 -om -o*: ignored */
+            break; /* -o7 -o8 -om -o*: ignored */
         case 'q':
             if (optarg == NULL) {
                 mode = SM_MODE_FLUSHQ;
@@ -467,10 +492,10 @@ int main(int argc, char **argv)
                 site = optarg + 1;
             } else if (optarg[0] == 'S') {
                 msg_fatal_status(EX_UNAVAILABLE, "-qS is not implemented; use \"sendmail -q\"");
-            } else if (!isdigit((unsigned char) optarg[0])) {
+            } else if (!isdigit((unsigned char)optarg[0])) {
                 msg_fatal_status(EX_USAGE, "bad -q option: -q%s", optarg);
             }
-            break;                                  /* -qinterval: ignored */
+            break; /* -qinterval: ignored */
         case 't':
             env.extract = 1;
             break;
@@ -506,7 +531,7 @@ int main(int argc, char **argv)
 
     sm_uid = getuid();
     if ((pw = getpwuid(sm_uid)) == NULL)
-        msg_fatal_status(EX_OSERR, "no login name found for user ID %lu", (unsigned long) sm_uid);
+        msg_fatal_status(EX_OSERR, "no login name found for user ID %lu", (unsigned long)sm_uid);
     sm_user = mystrdup(pw->pw_name);
 
     switch (mode) {
@@ -553,7 +578,7 @@ int main(int argc, char **argv)
             sm_add_recipients(&env, argv[i], notify);
     if (env.rcpt_count == 0 && !env.extract)
         msg_fatal_status(EX_USAGE, "Recipient addresses must be specified on the command line "
-                         "or via the -t option");
+                                   "or via the -t option");
     if (env.extract)
         env.dsn_notify = notify;
     return sm_enqueue(&env);

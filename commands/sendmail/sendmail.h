@@ -17,21 +17,21 @@
 
 /* one envelope recipient */
 typedef struct SM_RCPT {
-    char *addr;              /* internal form */
-    int notify;              /* DSN_NOTIFY_* bits, 0 = not given */
-    char *dsn_orcpt;         /* "type;value" or NULL */
+    char *addr;      /* internal form */
+    int notify;      /* DSN_NOTIFY_* bits, 0 = not given */
+    char *dsn_orcpt; /* "type;value" or NULL */
 } SM_RCPT;
 
 /* what sendmail knows about a message before its content */
 typedef struct SM_ENVELOPE {
-    char *sender;            /* internal form, "" = null sender */
-    char *full_name;         /* NULL = none */
-    char *dsn_envid;         /* NULL = none */
-    const char *dsn_ret;     /* "FULL", "HDRS" or NULL */
-    const char *encoding;    /* "7bit", "8bit" or NULL */
-    const char *rewrite;     /* "local" or "remote" */
-    int extract;             /* -t */
-    int dsn_notify;          /* -N with -t: for extracted recipients; 0 = none */
+    char *sender;         /* internal form, "" = null sender */
+    char *full_name;      /* NULL = none */
+    char *dsn_envid;      /* NULL = none */
+    const char *dsn_ret;  /* "FULL", "HDRS" or NULL */
+    const char *encoding; /* "7bit", "8bit" or NULL */
+    const char *rewrite;  /* "local" or "remote" */
+    int extract;          /* -t */
+    int dsn_notify;       /* -N with -t: for extracted recipients; 0 = none */
     int rcpt_count;
     int rcpt_size;
     SM_RCPT *rcpt;
@@ -64,12 +64,12 @@ void sm_drop_abort(SM_DROP *drop);
 
 /* settings from the command line the modes share */
 extern uid_t sm_uid;
-extern const char *sm_user;         /* login name of the real user */
-extern int sm_dot_ends;             /* a "." line ends input (no -i/-oi) */
+extern const char *sm_user; /* login name of the real user */
+extern int sm_dot_ends;     /* a "." line ends input (no -i/-oi) */
 
-int sm_enqueue(SM_ENVELOPE *env);                   /* exit status */
-int sm_smtp(SM_ENVELOPE *defaults);                 /* exit status */
-int sm_parse_notify(const char *value);             /* DSN_NOTIFY_* bits, or -1 */
-int sm_parse_address(const char *text, VSTRING *addr);  /* first address of text: 0, -1 */
+int sm_enqueue(SM_ENVELOPE *env);                      /* exit status */
+int sm_smtp(SM_ENVELOPE *defaults);                    /* exit status */
+int sm_parse_notify(const char *value);                /* DSN_NOTIFY_* bits, or -1 */
+int sm_parse_address(const char *text, VSTRING *addr); /* first address of text: 0, -1 */
 
 #endif

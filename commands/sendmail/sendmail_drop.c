@@ -61,18 +61,18 @@
 #include "rec.h"
 #include "sendmail.h"
 
-#define SM_DROP_ID_MAX 128      /* bytes of postdrop's report we read */
+#define SM_DROP_ID_MAX 128 /* bytes of postdrop's report we read */
 
 struct SM_DROP {
     pid_t pid;
-    VSTREAM *to;               /* postdrop's standard input */
-    int from_fd;               /* postdrop's standard output */
-    MAILDROP_CHECK *mc;        /* the same check postdrop makes */
+    VSTREAM *to;        /* postdrop's standard input */
+    int from_fd;        /* postdrop's standard output */
+    MAILDROP_CHECK *mc; /* the same check postdrop makes */
     int too_big;
-    int broken;                /* a write failed or the check refused */
+    int broken; /* a write failed or the check refused */
 };
 
-static SM_DROP *sm_drop_current;    /* for the fatal-error hook */
+static SM_DROP *sm_drop_current; /* for the fatal-error hook */
 
 void sm_envelope_init(SM_ENVELOPE *env)
 {
@@ -85,7 +85,7 @@ void sm_envelope_add_rcpt(SM_ENVELOPE *env, const char *addr, int notify, const 
 {
     if (env->rcpt_count >= env->rcpt_size) {
         env->rcpt_size = env->rcpt_size ? env->rcpt_size * 2 : 8;
-        env->rcpt = myrealloc(env->rcpt, sizeof(SM_RCPT) * (size_t) env->rcpt_size);
+        env->rcpt = myrealloc(env->rcpt, sizeof(SM_RCPT) * (size_t)env->rcpt_size);
     }
     env->rcpt[env->rcpt_count].addr = mystrdup(addr);
     env->rcpt[env->rcpt_count].notify = notify;
@@ -195,7 +195,7 @@ SM_DROP *sm_drop_open(const SM_ENVELOPE *env, VSTRING *why)
     msg_set_cleanup(sm_drop_fatal_hook);
 
     gettimeofday(&now, NULL);
-    vstring_sprintf(buf, "%ld.%06ld", (long) now.tv_sec, (long) now.tv_usec);
+    vstring_sprintf(buf, "%ld.%06ld", (long)now.tv_sec, (long)now.tv_usec);
     sm_drop_put(drop, REC_TYPE_TIME, vstring_str(buf), vstring_len(buf));
     sm_drop_attr(drop, MAILDROP_ATTR_REWRITE, env->rewrite);
     sm_drop_attr(drop, MAILDROP_ATTR_FULL_NAME, env->full_name);
@@ -256,7 +256,7 @@ static int sm_drop_wait(SM_DROP *drop, VSTRING *why)
         }
     }
     if (WIFEXITED(status)) {
-        vstring_truncate(why, 0);               /* postdrop has said why */
+        vstring_truncate(why, 0); /* postdrop has said why */
         return WEXITSTATUS(status);
     }
     vstring_sprintf(why, "postdrop was killed by signal %d",
@@ -269,7 +269,7 @@ static int sm_drop_wait(SM_DROP *drop, VSTRING *why)
 static void sm_drop_free(SM_DROP *drop)
 {
     if (drop->to)
-        (void) vstream_fclose(drop->to);
+        (void)vstream_fclose(drop->to);
     if (drop->from_fd >= 0)
         close(drop->from_fd);
     maildrop_check_free(drop->mc);
@@ -282,10 +282,10 @@ void sm_drop_abort(SM_DROP *drop)
 {
     VSTRING *why = vstring_alloc(60);
 
-    (void) kill(drop->pid, SIGTERM);
-    (void) vstream_fclose(drop->to);
+    (void)kill(drop->pid, SIGTERM);
+    (void)vstream_fclose(drop->to);
     drop->to = NULL;
-    (void) sm_drop_wait(drop, why);
+    (void)sm_drop_wait(drop, why);
     vstring_free(why);
     sm_drop_free(drop);
 }
@@ -309,11 +309,11 @@ int sm_drop_close(SM_DROP *drop, VSTRING *id, VSTRING *why)
     if (vstream_fclose(drop->to) != 0)
         write_error = 1;
     drop->to = NULL;
-    while (got < SM_DROP_ID_MAX
-           && ((n = read(drop->from_fd, buf + got, SM_DROP_ID_MAX - got)) > 0
-               || (n < 0 && errno == EINTR)))
+    while (got < SM_DROP_ID_MAX &&
+           ((n = read(drop->from_fd, buf + got, SM_DROP_ID_MAX - got)) > 0 ||
+            (n < 0 && errno == EINTR)))
         if (n > 0)
-            got += (size_t) n;
+            got += (size_t)n;
     buf[got] = 0;
     status = sm_drop_wait(drop, why);
     if (status == 0 && write_error) {

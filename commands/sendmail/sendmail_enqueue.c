@@ -46,17 +46,17 @@
 #define SM_CR_STRICT 2
 #define SM_CR_NEVER 3
 
-#define SM_HOLD_MAX (64 * 1024 * 1024)  /* header held for -t without a size limit */
+#define SM_HOLD_MAX (64 * 1024 * 1024) /* header held for -t without a size limit */
 
 typedef struct SM_READER {
     SM_ENVELOPE *env;
-    SM_DROP *drop;              /* NULL while the header is held (-t) */
-    VSTRING *held;              /* held pieces: partial flag, length, bytes */
+    SM_DROP *drop; /* NULL while the header is held (-t) */
+    VSTRING *held; /* held pieces: partial flag, length, bytes */
     size_t hold_max;
-    int in_header;              /* still reading header fields (-t) */
-    int have_field;             /* a header field is being collected */
-    VSTRING *field;             /* that field, continuation lines joined */
-    int header_rcpt;            /* addresses found in recipient headers */
+    int in_header;   /* still reading header fields (-t) */
+    int have_field;  /* a header field is being collected */
+    VSTRING *field;  /* that field, continuation lines joined */
+    int header_rcpt; /* addresses found in recipient headers */
 } SM_READER;
 
 /* sm_field_name_len - length of the field name when line starts a header field */
@@ -65,8 +65,8 @@ static size_t sm_field_name_len(const char *line, size_t len)
 {
     size_t i = 0;
 
-    while (i < len && (unsigned char) line[i] > 0x20 && (unsigned char) line[i] < 0x7f
-           && line[i] != ':')
+    while (i < len && (unsigned char)line[i] > 0x20 && (unsigned char)line[i] < 0x7f &&
+           line[i] != ':')
         i++;
     if (i == 0)
         return 0;
@@ -101,13 +101,13 @@ static void sm_field_done(SM_READER *rd)
         if (strlen(names[i]) != name_len || strncasecmp(names[i], text, name_len) != 0)
             continue;
         why = vstring_alloc(60);
-        list = address_parse_list(colon + 1, vstring_len(rd->field) - (size_t) (colon + 1 - text),
-                                  why);
+        list =
+            address_parse_list(colon + 1, vstring_len(rd->field) - (size_t)(colon + 1 - text), why);
         if (list) {
             rd->header_rcpt += list->argc;
             argv_free(list);
         } else if (msg_verbose) {
-            msg_info("%.*s header: %s", (int) name_len, text, vstring_str(why));
+            msg_info("%.*s header: %s", (int)name_len, text, vstring_str(why));
         }
         vstring_free(why);
         break;
@@ -120,15 +120,14 @@ static void sm_emit(SM_READER *rd, const char *data, size_t len, int partial)
 {
     if (rd->drop == NULL) {
         if (vstring_len(rd->held) + len + 1 + sizeof(size_t) > rd->hold_max)
-            msg_fatal_status(EX_DATAERR, "%s(%ld): message file too big", sm_user,
-                             (long) sm_uid);
+            msg_fatal_status(EX_DATAERR, "%s(%ld): message file too big", sm_user, (long)sm_uid);
         vstring_addch(rd->held, partial ? 'L' : 'N');
         vstring_memcat(rd->held, &len, sizeof(len));
         vstring_memcat(rd->held, data, len);
         return;
     }
     if (sm_drop_line(rd->drop, data, len, partial) < 0 && sm_drop_too_big(rd->drop))
-        msg_fatal_status(EX_DATAERR, "%s(%ld): message file too big", sm_user, (long) sm_uid);
+        msg_fatal_status(EX_DATAERR, "%s(%ld): message file too big", sm_user, (long)sm_uid);
     /* a postdrop that went away is reported by sm_drop_close() */
 }
 
@@ -153,9 +152,9 @@ static void sm_start(SM_READER *rd)
         return;
     if (rd->env->extract && rd->header_rcpt == 0 && rd->env->rcpt_count == 0)
         msg_fatal_status(EX_USAGE, "%s(%ld): No recipient addresses found in message header",
-                         sm_user, (long) sm_uid);
+                         sm_user, (long)sm_uid);
     if ((rd->drop = sm_drop_open(rd->env, why)) == NULL)
-        msg_fatal_status(EX_UNAVAILABLE, "%s(%ld): %s", sm_user, (long) sm_uid, vstring_str(why));
+        msg_fatal_status(EX_UNAVAILABLE, "%s(%ld): %s", sm_user, (long)sm_uid, vstring_str(why));
     cp = vstring_str(rd->held);
     end = vstring_end(rd->held);
     while (cp < end) {
@@ -171,12 +170,11 @@ static void sm_start(SM_READER *rd)
 
 /* sm_header_line - follow the header while it is held (-t) */
 
-static void sm_header_line(SM_READER *rd, const char *line, size_t len, int line_start,
-                           int whole)
+static void sm_header_line(SM_READER *rd, const char *line, size_t len, int line_start, int whole)
 {
     size_t room;
 
-    if (!line_start) {                          /* a further piece of a long line */
+    if (!line_start) { /* a further piece of a long line */
         if (rd->have_field)
             goto append;
         return;
@@ -196,13 +194,14 @@ static void sm_header_line(SM_READER *rd, const char *line, size_t len, int line
         vstring_truncate(rd->field, 0);
         goto append;
     }
-    sm_field_done(rd);                          /* body text without an empty line */
+    sm_field_done(rd); /* body text without an empty line */
     rd->in_header = 0;
     return;
 
 append:
-    room = (size_t) var_header_size_limit > vstring_len(rd->field)
-               ? (size_t) var_header_size_limit - vstring_len(rd->field) : 0;
+    room = (size_t)var_header_size_limit > vstring_len(rd->field)
+               ? (size_t)var_header_size_limit - vstring_len(rd->field)
+               : 0;
     vstring_memcat(rd->field, line, len < room ? len : room);
 }
 
@@ -213,9 +212,9 @@ int sm_enqueue(SM_ENVELOPE *env)
     SM_READER rd;
     int cr_mode;
     int strip_cr;
-    int first = 1;              /* the next piece starts the first line */
-    int line_start = 1;         /* the next piece starts a line */
-    int skipping = 0;           /* dropping the pieces of a "From " line */
+    int first = 1;      /* the next piece starts the first line */
+    int line_start = 1; /* the next piece starts a line */
+    int skipping = 0;   /* dropping the pieces of a "From " line */
     int whole;
     int status;
     int ch;
@@ -236,17 +235,17 @@ int sm_enqueue(SM_ENVELOPE *env)
     rd.held = vstring_alloc(1024);
     rd.field = vstring_alloc(256);
     rd.in_header = env->extract;
-    rd.hold_max = var_message_size_limit > 0 ? (size_t) var_message_size_limit + 64 * 1024
-                                             : SM_HOLD_MAX;
+    rd.hold_max =
+        var_message_size_limit > 0 ? (size_t)var_message_size_limit + 64 * 1024 : SM_HOLD_MAX;
     if (!env->extract)
         sm_start(&rd);
 
     for (;;) {
-        ch = vstream_get_line(VSTREAM_IN, line, (size_t) var_line_length_limit);
+        ch = vstream_get_line(VSTREAM_IN, line, (size_t)var_line_length_limit);
         if (ch == VSTREAM_EOF) {
             if (vstream_ferror(VSTREAM_IN))
                 msg_fatal_status(EX_NOINPUT, "%s(%ld): error reading input: %m", sm_user,
-                                 (long) sm_uid);
+                                 (long)sm_uid);
             break;
         }
         whole = (ch == '\n');
@@ -257,15 +256,15 @@ int sm_enqueue(SM_ENVELOPE *env)
             if (strip_cr && vstring_len(line) > 0 && vstring_end(line)[-1] == '\r')
                 vstring_truncate(line, vstring_len(line) - 1);
         } else if (vstream_feof(VSTREAM_IN)) {
-            whole = 1;                          /* the last line has no line end */
+            whole = 1; /* the last line has no line end */
         } else if (vstring_len(line) > 1 && vstring_end(line)[-1] == '\r') {
             /* keep a CR that may be the first half of a CRLF with the next piece */
             vstream_ungetc(VSTREAM_IN, '\r');
             vstring_truncate(line, vstring_len(line) - 1);
         }
 
-        if (first && line_start && vstring_len(line) >= 5
-            && strncmp(vstring_str(line), "From ", 5) == 0)
+        if (first && line_start && vstring_len(line) >= 5 &&
+            strncmp(vstring_str(line), "From ", 5) == 0)
             skipping = 1;
         if (skipping) {
             skipping = !whole;
@@ -273,8 +272,8 @@ int sm_enqueue(SM_ENVELOPE *env)
             line_start = whole;
             continue;
         }
-        if (line_start && whole && sm_dot_ends && vstring_len(line) == 1
-            && vstring_str(line)[0] == '.')
+        if (line_start && whole && sm_dot_ends && vstring_len(line) == 1 &&
+            vstring_str(line)[0] == '.')
             break;
         if (rd.in_header) {
             sm_header_line(&rd, vstring_str(line), vstring_len(line), line_start, whole);
@@ -295,9 +294,9 @@ int sm_enqueue(SM_ENVELOPE *env)
 
     status = sm_drop_close(rd.drop, NULL, why);
     if (status == EX_DATAERR && strcmp(vstring_str(why), "message file too big") == 0)
-        msg_fatal_status(status, "%s(%ld): message file too big", sm_user, (long) sm_uid);
+        msg_fatal_status(status, "%s(%ld): message file too big", sm_user, (long)sm_uid);
     if (status != 0 && vstring_len(why) > 0)
-        msg_fatal_status(status, "%s(%ld): %s", sm_user, (long) sm_uid, vstring_str(why));
+        msg_fatal_status(status, "%s(%ld): %s", sm_user, (long)sm_uid, vstring_str(why));
     vstring_free(line);
     vstring_free(why);
     vstring_free(rd.held);

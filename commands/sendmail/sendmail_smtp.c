@@ -45,13 +45,13 @@
 #include "mymalloc.h"
 #include "sendmail.h"
 
-#define SM_SMTP_TIMEOUT 300         /* seconds, as smtpd_timeout */
-#define SM_SMTP_RCPT_MAX 1000       /* as smtpd_recipient_limit */
-#define SM_SMTP_ERROR_MAX 20        /* as smtpd_hard_error_limit */
+#define SM_SMTP_TIMEOUT 300   /* seconds, as smtpd_timeout */
+#define SM_SMTP_RCPT_MAX 1000 /* as smtpd_recipient_limit */
+#define SM_SMTP_ERROR_MAX 20  /* as smtpd_hard_error_limit */
 
 typedef struct SM_SMTP {
     SM_ENVELOPE *defaults;
-    SM_ENVELOPE txn;                /* the current transaction */
+    SM_ENVELOPE txn; /* the current transaction */
     int have_mail;
     int errors;
     VSTRING *line;
@@ -68,8 +68,8 @@ static void __attribute__((format(printf, 2, 3))) sm_smtp_reply(SM_SMTP *sm, con
     va_end(ap);
     vstream_fputs("\r\n", VSTREAM_OUT);
     if (vstream_fflush(VSTREAM_OUT) != 0)
-        exit(0);                                /* the client has gone */
-    (void) sm;
+        exit(0); /* the client has gone */
+    (void)sm;
 }
 
 /* sm_smtp_error - an error reply, counted */
@@ -106,7 +106,7 @@ static void sm_smtp_reset(SM_SMTP *sm)
 
 static int sm_smtp_get(SM_SMTP *sm, int *whole)
 {
-    int ch = vstream_get_line(VSTREAM_IN, sm->line, (size_t) var_line_length_limit);
+    int ch = vstream_get_line(VSTREAM_IN, sm->line, (size_t)var_line_length_limit);
 
     if (ch == VSTREAM_EOF)
         return -1;
@@ -115,9 +115,9 @@ static int sm_smtp_get(SM_SMTP *sm, int *whole)
         vstring_truncate(sm->line, vstring_len(sm->line) - 1);
         if (vstring_len(sm->line) > 0 && vstring_end(sm->line)[-1] == '\r')
             vstring_truncate(sm->line, vstring_len(sm->line) - 1);
-    } else if (vstream_feof(VSTREAM_IN) || vstream_ftimeout(VSTREAM_IN)
-               || vstream_ferror(VSTREAM_IN)) {
-        return -1;                              /* a line cut short by EOF is no command */
+    } else if (vstream_feof(VSTREAM_IN) || vstream_ftimeout(VSTREAM_IN) ||
+               vstream_ferror(VSTREAM_IN)) {
+        return -1; /* a line cut short by EOF is no command */
     } else if (vstring_len(sm->line) > 1 && vstring_end(sm->line)[-1] == '\r') {
         vstream_ungetc(VSTREAM_IN, '\r');
         vstring_truncate(sm->line, vstring_len(sm->line) - 1);
@@ -134,13 +134,13 @@ static int sm_smtp_xtext(char *text)
 
     for (char *cp = text; *cp; cp++) {
         if (*cp == '+') {
-            if (!isxdigit((unsigned char) cp[1]) || !isxdigit((unsigned char) cp[2]))
+            if (!isxdigit((unsigned char)cp[1]) || !isxdigit((unsigned char)cp[2]))
                 return -1;
             if (sscanf(cp + 1, "%2x", &hex) != 1)
                 return -1;
-            *out++ = (char) hex;
+            *out++ = (char)hex;
             cp += 2;
-        } else if ((unsigned char) *cp < 0x21 || (unsigned char) *cp > 0x7e || *cp == '=') {
+        } else if ((unsigned char)*cp < 0x21 || (unsigned char)*cp > 0x7e || *cp == '=') {
             return -1;
         } else {
             *out++ = *cp;
@@ -194,26 +194,27 @@ static void sm_smtp_mail(SM_SMTP *sm, const char *arg)
                 *value++ = 0;
             if (strcasecmp(params->argv[i], "SIZE") == 0 && value) {
                 size = strtoull(value, &end, 10);
-                if (*end || !isdigit((unsigned char) *value)) {
+                if (*end || !isdigit((unsigned char)*value)) {
                     sm_smtp_error(sm, "501 5.5.4 Bad message size syntax");
                     goto done;
                 }
-                if (var_message_size_limit > 0 && size > (unsigned long long) var_message_size_limit) {
+                if (var_message_size_limit > 0 &&
+                    size > (unsigned long long)var_message_size_limit) {
                     sm_smtp_error(sm, "552 5.3.4 Message size exceeds fixed limit");
                     goto done;
                 }
-            } else if (strcasecmp(params->argv[i], "BODY") == 0 && value
-                       && strcasecmp(value, "8BITMIME") == 0) {
+            } else if (strcasecmp(params->argv[i], "BODY") == 0 && value &&
+                       strcasecmp(value, "8BITMIME") == 0) {
                 sm->txn.encoding = "8bit";
-            } else if (strcasecmp(params->argv[i], "BODY") == 0 && value
-                       && strcasecmp(value, "7BIT") == 0) {
+            } else if (strcasecmp(params->argv[i], "BODY") == 0 && value &&
+                       strcasecmp(value, "7BIT") == 0) {
                 sm->txn.encoding = "7bit";
-            } else if (strcasecmp(params->argv[i], "RET") == 0 && value
-                       && (strcasecmp(value, "FULL") == 0 || strcasecmp(value, "HDRS") == 0)) {
-                sm->txn.dsn_ret = toupper((unsigned char) value[0]) == 'F' ? "FULL" : "HDRS";
-            } else if (strcasecmp(params->argv[i], "ENVID") == 0 && value
-                       && sm->txn.dsn_envid == NULL && sm_smtp_xtext(value) == 0 && *value
-                       && strlen(value) <= MAILDROP_ENVID_MAX) {
+            } else if (strcasecmp(params->argv[i], "RET") == 0 && value &&
+                       (strcasecmp(value, "FULL") == 0 || strcasecmp(value, "HDRS") == 0)) {
+                sm->txn.dsn_ret = toupper((unsigned char)value[0]) == 'F' ? "FULL" : "HDRS";
+            } else if (strcasecmp(params->argv[i], "ENVID") == 0 && value &&
+                       sm->txn.dsn_envid == NULL && sm_smtp_xtext(value) == 0 && *value &&
+                       strlen(value) <= MAILDROP_ENVID_MAX) {
                 sm->txn.dsn_envid = mystrdup(value);
             } else {
                 sm_smtp_error(sm, "555 5.5.4 Unsupported option: %.100s", params->argv[i]);
@@ -245,23 +246,23 @@ static void sm_smtp_rcpt(SM_SMTP *sm, const char *arg)
         sm_smtp_error(sm, "503 5.5.1 Error: need MAIL command");
     } else if (sm->txn.rcpt_count >= SM_SMTP_RCPT_MAX) {
         sm_smtp_error(sm, "452 4.5.3 Error: too many recipients");
-    } else if (sm_smtp_path(arg, "TO:", ADDRESS_UTF8, addr, &params) < 0
-               || vstring_len(addr) == 0) {
+    } else if (sm_smtp_path(arg, "TO:", ADDRESS_UTF8, addr, &params) < 0 ||
+               vstring_len(addr) == 0) {
         sm_smtp_error(sm, "501 5.1.3 Bad recipient address syntax");
     } else {
         for (int i = 0; i < params->argc; i++) {
             value = strchr(params->argv[i], '=');
             if (value)
                 *value++ = 0;
-            if (strcasecmp(params->argv[i], "NOTIFY") == 0 && value && notify == 0
-                && (notify = sm_parse_notify(value)) > 0) {
+            if (strcasecmp(params->argv[i], "NOTIFY") == 0 && value && notify == 0 &&
+                (notify = sm_parse_notify(value)) > 0) {
                 continue;
-            } else if (strcasecmp(params->argv[i], "ORCPT") == 0 && value && orcpt == NULL
-                       && strchr(value, ';') != NULL && strlen(value) <= MAILDROP_ORCPT_MAX) {
+            } else if (strcasecmp(params->argv[i], "ORCPT") == 0 && value && orcpt == NULL &&
+                       strchr(value, ';') != NULL && strlen(value) <= MAILDROP_ORCPT_MAX) {
                 orcpt = mystrdup(value);
                 /* keep the xtext form: "rfc822;" plus the encoded address */
                 for (char *cp = orcpt; *cp; cp++)
-                    if ((unsigned char) *cp < 0x20 || (unsigned char) *cp > 0x7e)
+                    if ((unsigned char)*cp < 0x20 || (unsigned char)*cp > 0x7e)
                         *cp = '?';
                 continue;
             }
@@ -299,14 +300,14 @@ static void sm_smtp_data(SM_SMTP *sm, const char *arg)
         goto done;
     }
     if ((drop = sm_drop_open(&sm->txn, why)) == NULL) {
-        msg_warn("%s(%ld): %s", sm_user, (long) sm_uid, vstring_str(why));
+        msg_warn("%s(%ld): %s", sm_user, (long)sm_uid, vstring_str(why));
         sm_smtp_reply(sm, "451 4.3.0 Error: queue file write error");
         sm_smtp_reset(sm);
         goto done;
     }
     sm_smtp_reply(sm, "354 End data with <CR><LF>.<CR><LF>");
     for (;;) {
-        if (sm_smtp_get(sm, &whole) < 0) {      /* the client went away mid-message */
+        if (sm_smtp_get(sm, &whole) < 0) { /* the client went away mid-message */
             sm_drop_abort(drop);
             exit(0);
         }
@@ -318,7 +319,7 @@ static void sm_smtp_data(SM_SMTP *sm, const char *arg)
             data++;
             len--;
         }
-        (void) sm_drop_line(drop, data, len, !whole);
+        (void)sm_drop_line(drop, data, len, !whole);
         line_start = whole;
     }
     status = sm_drop_close(drop, id, why);
@@ -361,7 +362,7 @@ int sm_smtp(SM_ENVELOPE *defaults)
             }
             return 0;
         }
-        if (!whole) {                           /* drop the rest of an over-long line */
+        if (!whole) { /* drop the rest of an over-long line */
             while (sm_smtp_get(&sm, &whole) == 0 && !whole)
                 ;
             sm_smtp_error(&sm, "500 5.5.0 Error: line too long");
@@ -372,7 +373,7 @@ int sm_smtp(SM_ENVELOPE *defaults)
             cmd++;
         arg = cmd + strcspn(cmd, " ");
         if (*arg)
-            *(char *) arg++ = 0;
+            *(char *)arg++ = 0;
         while (*arg == ' ')
             arg++;
         if (strcasecmp(cmd, "HELO") == 0 || strcasecmp(cmd, "EHLO") == 0) {
@@ -381,7 +382,7 @@ int sm_smtp(SM_ENVELOPE *defaults)
                 continue;
             }
             sm_smtp_reset(&sm);
-            if (toupper((unsigned char) cmd[0]) == 'H') {
+            if (toupper((unsigned char)cmd[0]) == 'H') {
                 sm_smtp_reply(&sm, "250 %s", var_myhostname);
             } else {
                 vstream_fprintf(VSTREAM_OUT, "250-%s\r\n250-PIPELINING\r\n", var_myhostname);

@@ -36,7 +36,10 @@ typedef struct {
     const char *data;
 } REC;
 
-#define END_OF_LIST {0, NULL}
+#define END_OF_LIST                                                                                \
+    {                                                                                              \
+        0, NULL                                                                                    \
+    }
 
 /* run - feed records; index of the first refused one, or -1 when all passed */
 
@@ -75,7 +78,7 @@ static void test_good_stream(void **state)
 {
     MAILDROP_CHECK *mc = maildrop_check_create(0);
 
-    (void) state;
+    (void)state;
     assert_int_equal(run(mc, good_stream), -1);
     assert_true(maildrop_check_done(mc));
     assert_int_equal(maildrop_check_error(mc), MAILDROP_CHECK_OK);
@@ -102,7 +105,7 @@ static void test_null_sender_and_extract(void **state)
     };
     MAILDROP_CHECK *mc = maildrop_check_create(0);
 
-    (void) state;
+    (void)state;
     assert_int_equal(run(mc, recs), -1);
     assert_true(maildrop_check_done(mc));
     assert_true(maildrop_check_extract(mc));
@@ -126,72 +129,133 @@ static const BAD bad_streams[] = {
     {"time with sign", 0, {{REC_TYPE_TIME, "-1.5"}, END_OF_LIST}},
     {"two times", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_TIME, "1.0"}, END_OF_LIST}},
     {"recipient before sender", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_RCPT, "a"}, END_OF_LIST}},
-    {"forged client address", 1,
+    {"forged client address",
+     1,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "client_address=10.0.0.1"}, END_OF_LIST}},
     {"forged origin", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "origin=smtpd"}, END_OF_LIST}},
-    {"forged sasl login", 1,
+    {"forged sasl login",
+     1,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "sasl_username=root"}, END_OF_LIST}},
     {"forged uid", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "submit_uid=0"}, END_OF_LIST}},
     {"attribute without =", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "full_name"}, END_OF_LIST}},
     {"attribute without name", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "=x"}, END_OF_LIST}},
-    {"duplicate attribute", 2,
-     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "full_name=a"}, {REC_TYPE_ATTR, "full_name=b"},
+    {"duplicate attribute",
+     2,
+     {{REC_TYPE_TIME, "1.0"},
+      {REC_TYPE_ATTR, "full_name=a"},
+      {REC_TYPE_ATTR, "full_name=b"},
       END_OF_LIST}},
-    {"header injection in full name", 1,
+    {"header injection in full name",
+     1,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "full_name=x\nBcc: all@example.com"}, END_OF_LIST}},
-    {"bad rewrite context", 1,
+    {"bad rewrite context",
+     1,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "rewrite_context=trusted"}, END_OF_LIST}},
     {"bad dsn_ret", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "dsn_ret=full"}, END_OF_LIST}},
     {"bad encoding", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "encoding=binary"}, END_OF_LIST}},
     {"empty envid", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "dsn_envid="}, END_OF_LIST}},
-    {"8-bit envid", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "dsn_envid=\xc3\xa9"}, END_OF_LIST}},
-    {"bad extract value", 1,
+    {"8-bit envid",
+     1,
+     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "dsn_envid=\xc3\xa9"}, END_OF_LIST}},
+    {"bad extract value",
+     1,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "extract_recipients=no"}, END_OF_LIST}},
     {"bad dsn_notify", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_ATTR, "dsn_notify=3"}, END_OF_LIST}},
-    {"attribute after sender", 2,
+    {"attribute after sender",
+     2,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_ATTR, "full_name=x"}, END_OF_LIST}},
     {"sender with newline", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a\nb"}, END_OF_LIST}},
     {"sender with DEL", 1, {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a\177b"}, END_OF_LIST}},
-    {"empty recipient", 2,
+    {"empty recipient",
+     2,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_RCPT, ""}, END_OF_LIST}},
-    {"recipient with CR", 2,
+    {"recipient with CR",
+     2,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_RCPT, "b\r"}, END_OF_LIST}},
-    {"done record", 2,
+    {"done record",
+     2,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_DONE, "b"}, END_OF_LIST}},
-    {"notify never with others", 2,
+    {"notify never with others",
+     2,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_NOTIFY, "3"}, END_OF_LIST}},
-    {"notify zero", 2,
+    {"notify zero",
+     2,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_NOTIFY, "0"}, END_OF_LIST}},
-    {"notify unknown bit", 2,
+    {"notify unknown bit",
+     2,
      {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_NOTIFY, "16"}, END_OF_LIST}},
-    {"two notify records", 3,
-     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_NOTIFY, "2"},
-      {REC_TYPE_NOTIFY, "4"}, END_OF_LIST}},
-    {"orcpt without type", 2,
-     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_DSN_ORCPT, "b@c"}, END_OF_LIST}},
-    {"notify without recipient", 4,
-     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_RCPT, "b"},
-      {REC_TYPE_NOTIFY, "2"}, {REC_TYPE_MESG, ""}, END_OF_LIST}},
-    {"no recipients", 2,
-     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_MESG, ""}, END_OF_LIST}},
-    {"data in message start", 3,
-     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_RCPT, "b"}, {REC_TYPE_MESG, "x"},
+    {"two notify records",
+     3,
+     {{REC_TYPE_TIME, "1.0"},
+      {REC_TYPE_FROM, "a"},
+      {REC_TYPE_NOTIFY, "2"},
+      {REC_TYPE_NOTIFY, "4"},
       END_OF_LIST}},
-    {"recipient in content", 5,
-     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_RCPT, "b"}, {REC_TYPE_MESG, ""},
-      {REC_TYPE_NORM, "x"}, {REC_TYPE_RCPT, "c"}, END_OF_LIST}},
-    {"content ends inside a line", 5,
-     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_RCPT, "b"}, {REC_TYPE_MESG, ""},
-      {REC_TYPE_CONT, "x"}, {REC_TYPE_XTRA, ""}, END_OF_LIST}},
-    {"end without xtra", 4,
-     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_RCPT, "b"}, {REC_TYPE_MESG, ""},
-      {REC_TYPE_END, ""}, END_OF_LIST}},
-    {"content after xtra", 5,
-     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_RCPT, "b"}, {REC_TYPE_MESG, ""},
-      {REC_TYPE_XTRA, ""}, {REC_TYPE_NORM, "x"}, END_OF_LIST}},
-    {"data in end record", 5,
-     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_RCPT, "b"}, {REC_TYPE_MESG, ""},
-      {REC_TYPE_XTRA, ""}, {REC_TYPE_END, "x"}, END_OF_LIST}},
+    {"orcpt without type",
+     2,
+     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_DSN_ORCPT, "b@c"}, END_OF_LIST}},
+    {"notify without recipient",
+     4,
+     {{REC_TYPE_TIME, "1.0"},
+      {REC_TYPE_FROM, "a"},
+      {REC_TYPE_RCPT, "b"},
+      {REC_TYPE_NOTIFY, "2"},
+      {REC_TYPE_MESG, ""},
+      END_OF_LIST}},
+    {"no recipients",
+     2,
+     {{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"}, {REC_TYPE_MESG, ""}, END_OF_LIST}},
+    {"data in message start",
+     3,
+     {{REC_TYPE_TIME, "1.0"},
+      {REC_TYPE_FROM, "a"},
+      {REC_TYPE_RCPT, "b"},
+      {REC_TYPE_MESG, "x"},
+      END_OF_LIST}},
+    {"recipient in content",
+     5,
+     {{REC_TYPE_TIME, "1.0"},
+      {REC_TYPE_FROM, "a"},
+      {REC_TYPE_RCPT, "b"},
+      {REC_TYPE_MESG, ""},
+      {REC_TYPE_NORM, "x"},
+      {REC_TYPE_RCPT, "c"},
+      END_OF_LIST}},
+    {"content ends inside a line",
+     5,
+     {{REC_TYPE_TIME, "1.0"},
+      {REC_TYPE_FROM, "a"},
+      {REC_TYPE_RCPT, "b"},
+      {REC_TYPE_MESG, ""},
+      {REC_TYPE_CONT, "x"},
+      {REC_TYPE_XTRA, ""},
+      END_OF_LIST}},
+    {"end without xtra",
+     4,
+     {{REC_TYPE_TIME, "1.0"},
+      {REC_TYPE_FROM, "a"},
+      {REC_TYPE_RCPT, "b"},
+      {REC_TYPE_MESG, ""},
+      {REC_TYPE_END, ""},
+      END_OF_LIST}},
+    {"content after xtra",
+     5,
+     {{REC_TYPE_TIME, "1.0"},
+      {REC_TYPE_FROM, "a"},
+      {REC_TYPE_RCPT, "b"},
+      {REC_TYPE_MESG, ""},
+      {REC_TYPE_XTRA, ""},
+      {REC_TYPE_NORM, "x"},
+      END_OF_LIST}},
+    {"data in end record",
+     5,
+     {{REC_TYPE_TIME, "1.0"},
+      {REC_TYPE_FROM, "a"},
+      {REC_TYPE_RCPT, "b"},
+      {REC_TYPE_MESG, ""},
+      {REC_TYPE_XTRA, ""},
+      {REC_TYPE_END, "x"},
+      END_OF_LIST}},
 };
 
 static void test_bad_streams(void **state)
@@ -199,7 +263,7 @@ static void test_bad_streams(void **state)
     MAILDROP_CHECK *mc;
     int at;
 
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof(bad_streams) / sizeof(bad_streams[0]); i++) {
         mc = maildrop_check_create(0);
         at = run(mc, bad_streams[i].recs);
@@ -220,7 +284,7 @@ static void test_lengths(void **state)
     VSTRING *buf = vstring_alloc(100);
     MAILDROP_CHECK *mc;
 
-    (void) state;
+    (void)state;
     /* an address at the limit passes, one byte more does not */
     mc = maildrop_check_create(0);
     assert_int_equal(maildrop_check(mc, REC_TYPE_TIME, "1.0", 3), 0);
@@ -261,8 +325,11 @@ static void test_lengths(void **state)
 
     /* content records: up to MAILDROP_LINE_MAX, any bytes, NUL included */
     mc = maildrop_check_create(0);
-    assert_int_equal(run(mc, (REC[]){{REC_TYPE_TIME, "1.0"}, {REC_TYPE_FROM, "a"},
-                                     {REC_TYPE_RCPT, "b"}, {REC_TYPE_MESG, ""}, END_OF_LIST}),
+    assert_int_equal(run(mc, (REC[]){{REC_TYPE_TIME, "1.0"},
+                                     {REC_TYPE_FROM, "a"},
+                                     {REC_TYPE_RCPT, "b"},
+                                     {REC_TYPE_MESG, ""},
+                                     END_OF_LIST}),
                      -1);
     assert_int_equal(maildrop_check(mc, REC_TYPE_NORM, "x\0\r\n\377", 5), 0);
     {
@@ -280,7 +347,7 @@ static void test_recipient_limit(void **state)
 {
     MAILDROP_CHECK *mc = maildrop_check_create(0);
 
-    (void) state;
+    (void)state;
     assert_int_equal(maildrop_check(mc, REC_TYPE_TIME, "1.0", 3), 0);
     assert_int_equal(maildrop_check(mc, REC_TYPE_FROM, "a", 1), 0);
     for (int i = 0; i < MAILDROP_RCPT_MAX; i++)
@@ -295,7 +362,7 @@ static void test_size_limit(void **state)
     MAILDROP_CHECK *mc;
     off_t full;
 
-    (void) state;
+    (void)state;
     mc = maildrop_check_create(0);
     assert_int_equal(run(mc, good_stream), -1);
     full = maildrop_check_size(mc);
@@ -350,7 +417,7 @@ static int check_bytes(const char *data, size_t len)
     int type;
 
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t) len);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
     lseek(fd, 0, SEEK_SET);
     fp = vstream_fdopen(fd, O_RDONLY);
     for (;;) {
@@ -359,8 +426,8 @@ static int check_bytes(const char *data, size_t len)
             complete = maildrop_check_done(mc);
             break;
         }
-        if (type == REC_TYPE_ERROR
-            || maildrop_check(mc, type, vstring_str(buf), vstring_len(buf)) < 0)
+        if (type == REC_TYPE_ERROR ||
+            maildrop_check(mc, type, vstring_str(buf), vstring_len(buf)) < 0)
             break;
     }
     vstream_fclose(fp);
@@ -375,7 +442,7 @@ static void test_truncated_everywhere(void **state)
     VSTRING *bytes = vstring_alloc(1000);
     char *path = write_stream(good_stream, bytes);
 
-    (void) state;
+    (void)state;
     unlink(path);
     free(path);
     assert_true(check_bytes(vstring_str(bytes), vstring_len(bytes)));
@@ -396,18 +463,18 @@ static void test_random_damage(void **state)
     char *path = write_stream(good_stream, bytes);
     size_t pos;
 
-    (void) state;
+    (void)state;
     unlink(path);
     free(path);
     srandom(4711);
     /* damaged streams must never crash the reader or the checker */
     for (int round = 0; round < 2000; round++) {
         vstring_memcpy(copy, vstring_str(bytes), vstring_len(bytes));
-        for (int n = 1 + (int) (random() % 4); n > 0; n--) {
-            pos = (size_t) random() % vstring_len(copy);
-            vstring_str(copy)[pos] = (char) (random() & 0xff);
+        for (int n = 1 + (int)(random() % 4); n > 0; n--) {
+            pos = (size_t)random() % vstring_len(copy);
+            vstring_str(copy)[pos] = (char)(random() & 0xff);
         }
-        (void) check_bytes(vstring_str(copy), vstring_len(copy));
+        (void)check_bytes(vstring_str(copy), vstring_len(copy));
     }
     vstring_free(bytes);
     vstring_free(copy);
@@ -420,7 +487,7 @@ static void test_submit_ok(void **state)
     char list[200];
     int fd;
 
-    (void) state;
+    (void)state;
     var_authorized_submit_users = "static:anyone";
     assert_int_equal(maildrop_submit_ok("alice", why), 1);
     assert_int_equal(maildrop_submit_ok("unknown", why), 1);
@@ -448,7 +515,7 @@ static void test_submit_ok(void **state)
     snprintf(list, sizeof(list), "%s", path);
     var_authorized_submit_users = list;
     assert_int_equal(maildrop_submit_ok("carol", why), 1);
-    assert_int_equal(maildrop_submit_ok("users", why), 0);     /* in a comment */
+    assert_int_equal(maildrop_submit_ok("users", why), 0); /* in a comment */
     assert_int_equal(maildrop_submit_ok("dave", why), 0);
     snprintf(list, sizeof(list), "!%s, static:anyone", path);
     assert_int_equal(maildrop_submit_ok("bob", why), 0);
@@ -459,7 +526,7 @@ static void test_submit_ok(void **state)
     var_authorized_submit_users = "fail:broken, static:anyone";
     assert_int_equal(maildrop_submit_ok("alice", why), -1);
     assert_true(vstring_len(why) > 0);
-    snprintf(list, sizeof(list), "%s, static:anyone", path);   /* now removed */
+    snprintf(list, sizeof(list), "%s, static:anyone", path); /* now removed */
     var_authorized_submit_users = list;
     assert_int_equal(maildrop_submit_ok("alice", why), -1);
     /* an earlier match decides before a broken element is reached */
@@ -472,12 +539,12 @@ static void test_names(void **state)
 {
     VSTRING *buf = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     assert_true(maildrop_temp_name("tmp.123.000001.abcd"));
     assert_false(maildrop_temp_name("3F2A81C0D5"));
     assert_false(maildrop_temp_name("tm"));
     assert_string_equal(maildrop_user_name(0, buf), "root");
-    assert_string_equal(maildrop_user_name((uid_t) 4000000000u, buf), "unknown");
+    assert_string_equal(maildrop_user_name((uid_t)4000000000u, buf), "unknown");
     vstring_free(buf);
 }
 
