@@ -285,7 +285,8 @@ class SmtpAgent(Agent):
             [str(self.build / "libexec" / self.program), "-S", "-c", str(self.etc), "-n",
              self.program, "-t", "unix"],
             stdin=child, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            env={"PATH": "/usr/bin:/bin", "TZ": "UTC"})
+            env=dict({"PATH": "/usr/bin:/bin", "TZ": "UTC"},
+                     **{k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")}))
         child.close()
         buf = bytearray()
         try:
