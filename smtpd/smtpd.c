@@ -48,10 +48,12 @@
  *	smtpd(8) man page, cleanup(8), master(8), lib/cleanup_proto.h.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "address.h"
+#include "dict.h"
 #include "mail_conf.h"
 #include "mail_params.h"
 #include "mail_server.h"
@@ -816,10 +818,25 @@ static void smtpd_pre_init(const char *service, char **args)
     smtpd_check_init();
 }
 
+/* smtpd_pre_accept - between sessions: restart when a table was rebuilt */
+
+static void smtpd_pre_accept(const char *service, char **args)
+{
+    const char *name;
+
+    (void) service;
+    (void) args;
+    if ((name = dict_changed_name()) != NULL) {
+        msg_info("table %s has changed -- restarting", name);
+        exit(0);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const MAIL_SERVER_OPTS opts = {
         .pre_init = smtpd_pre_init,
+        .pre_accept = smtpd_pre_accept,
     };
 
     msg_init("smtpd");
