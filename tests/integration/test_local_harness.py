@@ -235,7 +235,8 @@ class Agent:
             [str(self.build / "libexec" / self.program), "-S", "-c", str(self.etc), "-n",
              self.program, "-t", "unix"],
             stdin=child, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            env={"PATH": "/usr/bin:/bin", "TZ": "UTC"})
+            env={"PATH": "/usr/bin:/bin", "TZ": "UTC",
+                 **{k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")}})
         child.close()
         buf = bytearray()
         try:
@@ -262,6 +263,7 @@ class Agent:
         print("\n".join(line for line in self.logtext().splitlines()
                         if self.last["qid"] in line or "warning" in line or "fatal" in line))
         assert status == 0, err
+        assert "Sanitizer" not in err and "runtime error" not in err, err
         return results
 
     # ---- results
