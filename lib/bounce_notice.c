@@ -295,6 +295,7 @@ static int bn_scan(VSTREAM *content, off_t offset, const char *boundary, size_t 
                    BN_SCAN *scan)
 {
     VSTRING *buf = vstring_alloc(1024);
+    VSTRING *head = vstring_alloc(BN_BOUNDARY_MAX + 2);
     size_t blen = strlen(boundary);
     int line_start = 1;
     int in_header = 1;
@@ -335,8 +336,15 @@ static int bn_scan(VSTREAM *content, off_t offset, const char *boundary, size_t 
             if (in_header)
                 scan->header_8bit = 1;
         }
-        if (line_start && len >= blen + 2 && data[0] == '-' && data[1] == '-'
-            && memcmp(data + 2, boundary, blen) == 0)
+        /* the start of the line, over CONT pieces, compared with the boundary */
+        if (line_start)
+            vstring_reset(head);
+        if (vstring_len(head) < blen + 2)
+            vstring_memcat(head, data, len < blen + 2 - vstring_len(head)
+                                       ? len : blen + 2 - vstring_len(head));
+        if (vstring_len(head) == blen + 2 && !scan->collide
+            && memcmp(vstring_str(head), "--", 2) == 0
+            && memcmp(vstring_str(head) + 2, boundary, blen) == 0)
             scan->collide = 1;
         scan->total += len + (type == REC_TYPE_NORM);
         line_start = (type == REC_TYPE_NORM);
@@ -349,6 +357,7 @@ static int bn_scan(VSTREAM *content, off_t offset, const char *boundary, size_t 
     ret = 0;
 out:
     vstring_free(buf);
+    vstring_free(head);
     return ret;
 }
 
