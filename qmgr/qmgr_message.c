@@ -21,7 +21,8 @@
  *	failed, the transport or destination is dead, the transport is in
  *	defer_transports) are deferred at once. A file that is not a
  *	complete queue file (no SIZE record first, an unknown or misplaced
- *	record, MESG not where SIZE says, no END record at its end) moves
+ *	record, MESG not where SIZE says (its offset, or the offset of the
+ *	content right after it), no END record at its end) moves
  *	to corrupt/ with a warning. flags are the QMGR_SCAN_* flags of the
  *	scan that took the message. The message may be finished before
  *	this returns.
@@ -274,6 +275,9 @@ static int qmgr_message_read(QMGR_MESSAGE *msg, VSTREAM *fp, VSTRING *why)
             notify = 0;
             break;
         case REC_TYPE_MESG:
+            /* the SIZE record may point at MESG or at the content after it */
+            if (msg->data_offset == vstream_ftell(fp))
+                msg->data_offset = at;
             if (at != msg->data_offset) {
                 vstring_sprintf(why, "content at offset %lld, size record says %lld",
                                 (long long) at, (long long) msg->data_offset);
