@@ -68,6 +68,7 @@ typedef struct SMTP_SESSION {
     int reuse_count;            /* transactions after the first */
     time_t open_time;
     int broken;                 /* I/O error, timeout or 421: never reuse */
+    int rset_pending;           /* reused: RSET goes before the next MAIL FROM */
 } SMTP_SESSION;
 
 /* per-recipient progress in one request */
@@ -86,6 +87,7 @@ typedef struct SMTP_STATE {
     int sessions;               /* sessions that completed the handshake */
     int addresses;              /* server addresses tried */
     int content_8bit;           /* -1 unknown, 0 no 8-bit byte, 1 some */
+    int content_read;           /* the content was read before: rewind first */
     SMTP_REPLY *reply;
     VSTRING *buf;
     VSTRING *why;
@@ -100,7 +102,7 @@ SMTP_SESSION *smtp_session_alloc(VSTREAM *stream, const char *dest, const char *
                                  const char *addr, const char *port);
 void smtp_session_free(SMTP_SESSION *session);
 void smtp_session_quit(SMTP_SESSION *session);
-SMTP_SESSION *smtp_cache_take(const char *dest, SMTP_REPLY *reply);
+SMTP_SESSION *smtp_cache_take(const char *dest);
 void smtp_cache_save(SMTP_SESSION *session);
 void smtp_cache_close(void);
 
@@ -108,9 +110,10 @@ void smtp_cache_close(void);
 #define SMTP_SESSION_OK 0       /* greeting and EHLO/HELO done */
 #define SMTP_SESSION_NEXT 1     /* try the next server (outcome recorded) */
 #define SMTP_SESSION_STOP 2     /* no server will do better */
+#define SMTP_XFER_DONE 0        /* outcomes recorded as far as this server goes */
+#define SMTP_XFER_STALE 1       /* a reused session failed its RSET: nothing recorded */
 int smtp_helo(SMTP_STATE *state);
-void smtp_xfer(SMTP_STATE *state);
-int smtp_rset(SMTP_SESSION *session, SMTP_REPLY *reply);
+int smtp_xfer(SMTP_STATE *state);
 
 /* smtp_trouble.c */
 int smtp_rcpt_pending(SMTP_STATE *state, int i);

@@ -469,12 +469,20 @@ void smtp_deliver(SMTP_STATE *state)
     int first_fallback;
 
     /* the cached session, when it was kept for this next hop */
-    if ((state->session = smtp_cache_take(req->nexthop, state->reply)) != NULL) {
+    if ((state->session = smtp_cache_take(req->nexthop)) != NULL) {
         if (msg_verbose)
             msg_info("reusing connection to %s", vstring_str(state->session->relay));
-        state->sessions++;
         deliver_request_conn_done(req);
-        smtp_xfer(state);
+        if (smtp_xfer(state) == SMTP_XFER_STALE) {
+            if (msg_verbose)
+                msg_info("cached connection to %s went stale",
+                         vstring_str(state->session->relay));
+            smtp_session_free(state->session);
+            state->session = NULL;
+            req->conn_done.tv_sec = 0;
+        } else {
+            state->sessions++;
+        }
     }
 
     dests = argv_split(req->nexthop, ARGV_DELIM_LIST);

@@ -5,8 +5,7 @@
  *	#include "smtp.h"
  *
  *	int smtp_helo(SMTP_STATE *state)
- *	void smtp_xfer(SMTP_STATE *state)
- *	int smtp_rset(SMTP_SESSION *session, SMTP_REPLY *reply)
+ *	int smtp_xfer(SMTP_STATE *state)
  * DESCRIPTION
  *	smtp_helo() reads the server's greeting on the new session in
  *	state->session and introduces the client: EHLO (HELO when EHLO is
@@ -39,10 +38,15 @@
  *	order). A lost connection or a timeout before that leaves it with
  *	a temporary failure, never sent. When the session can carry no
  *	further transaction (I/O error, timeout, malformed reply, 421), it
- *	is marked broken.
+ *	is marked broken. smtp_xfer() returns SMTP_XFER_DONE.
  *
- *	smtp_rset() sends RSET and reads the reply: 0 on 2xx, else -1
- *	(and the session is marked broken when the connection failed).
+ *	On a session taken from the connection cache (rset_pending),
+ *	smtp_xfer() first sends RSET: with PIPELINING in the same write as
+ *	MAIL FROM and the rest, otherwise alone. When RSET does not get a
+ *	2xx reply, the session is marked broken and smtp_xfer() returns
+ *	SMTP_XFER_STALE at once, with no outcome recorded from this server
+ *	(it cannot have taken the message: the content was not sent), so
+ *	that the caller can open a fresh connection.
  */
 #include <ctype.h>
 #include <string.h>
@@ -114,18 +118,17 @@ static int smtp_send(SMTP_SESSION *session, const char *cmd, int flush, long tim
     return 0;
 }
 
-int smtp_rset(SMTP_SESSION *session, SMTP_REPLY *reply)
-{
-    int rc;
+/* smtp_rset_reply - the reply to RSET on a reused session: 0 when good */
 
-    if (smtp_send(session, "RSET", 1, smtp_params.rset_timeout) < 0) {
-        session->broken = 1;
-        return -1;
-    }
-    rc = smtp_read(session, reply, smtp_params.rset_timeout);
-    if (rc < 0)
-        session->broken = 1;
-    return rc >= 200 && rc < 300 ? 0 : -1;
+static int smtp_rset_reply(SMTP_SESSION *session, SMTP_REPLY *reply)
+{
+    int rc = smtp_read(session, reply, smtp_params.rset_timeout);
+
+    session->rset_pending = 0;
+    if (rc >= 200 && rc < 300)
+        return 0;
+    session->broken = 1;
+    return -1;
 }
 
 /* smtp_greeting_fail - the server will not talk: record it for everyone */
@@ -211,7 +214,8 @@ static int smtp_content_8bit(SMTP_STATE *state)
     if (state->content_8bit >= 0)
         return state->content_8bit;
     state->content_8bit = 0;
-    deliver_request_rewind(state->req);
+    if (state->content_read)
+        deliver_request_rewind(state->req);
     while ((type = deliver_request_content(state->req, state->buf)) > 0) {
         for (size_t i = 0; i < vstring_len(state->buf); i++) {
             if ((unsigned char) vstring_str(state->buf)[i] & 0x80) {
@@ -225,6 +229,7 @@ static int smtp_content_8bit(SMTP_STATE *state)
     if (type < 0)
         state->content_8bit = 1;    /* unreadable: do not claim 7-bit */
     deliver_request_rewind(state->req);
+    state->content_read = 0;
     return state->content_8bit;
 }
 
@@ -378,7 +383,9 @@ static int smtp_content(SMTP_STATE *state)
     int type;
 
     vstream_set_timeout(fp, (int) smtp_params.data_xfer_timeout);
-    deliver_request_rewind(state->req);
+    if (state->content_read)
+        deliver_request_rewind(state->req);
+    state->content_read = 1;
     while ((type = deliver_request_content(state->req, buf)) > 0) {
         if (at_start && vstring_len(buf) > 0 && vstring_str(buf)[0] == '.'
             && vstream_putc('.', fp) == VSTREAM_EOF)
@@ -438,7 +445,7 @@ static void smtp_bad_address(SMTP_STATE *state, int i)
         smtp_rcpt_fail(state, i, relay, "5.1.3", "bad recipient address syntax");
 }
 
-void smtp_xfer(SMTP_STATE *state)
+int smtp_xfer(SMTP_STATE *state)
 {
     DELIVER_REQUEST *req = state->req;
     SMTP_SESSION *session = state->session;
@@ -453,7 +460,16 @@ void smtp_xfer(SMTP_STATE *state)
     int rc;
     int mail_ok = 0;
     int data_rc = 0;
+    int ret = SMTP_XFER_DONE;
 
+    if (session->rset_pending && !pipelined) {
+        if (smtp_send(session, "RSET", 1, smtp_params.rset_timeout) < 0
+            || smtp_rset_reply(session, reply) < 0) {
+            session->broken = 1;
+            ret = SMTP_XFER_STALE;
+            goto done;
+        }
+    }
     if (smtp_precheck(state, &use_utf8) == 0)
         goto done;
     if (smtp_mail_cmd(state, cmd, use_utf8) < 0) {
@@ -464,8 +480,18 @@ void smtp_xfer(SMTP_STATE *state)
         if (smtp_rcpt_pending(state, i))
             todo[ntodo++] = i;
 
-    /* MAIL FROM */
+    /* MAIL FROM, after RSET on a reused session */
+    if (session->rset_pending && smtp_send(session, "RSET", 0, smtp_params.rset_timeout) < 0) {
+        session->broken = 1;
+        ret = SMTP_XFER_STALE;
+        goto done;
+    }
     if (smtp_send(session, vstring_str(cmd), !pipelined, smtp_params.mail_timeout) < 0) {
+        if (session->rset_pending) {            /* the write failed: the server is gone */
+            session->broken = 1;
+            ret = SMTP_XFER_STALE;
+            goto done;
+        }
         smtp_lost(state, SMTP_STAGE_MAIL, SMTP_REPLY_EOF);
         goto done;
     }
@@ -485,6 +511,11 @@ void smtp_xfer(SMTP_STATE *state)
             continue;
         }
         if (smtp_send(session, vstring_str(cmd), !pipelined, smtp_params.rcpt_timeout) < 0) {
+            if (session->rset_pending) {        /* nothing reached a live server */
+                session->broken = 1;
+                ret = SMTP_XFER_STALE;
+                goto done;
+            }
             smtp_lost(state, SMTP_STAGE_RCPT, SMTP_REPLY_EOF);
             goto done;
         }
@@ -501,10 +532,19 @@ void smtp_xfer(SMTP_STATE *state)
 
     /* DATA */
     if (smtp_send(session, "DATA", 1, smtp_params.data_init_timeout) < 0) {
+        if (session->rset_pending) {            /* nothing reached a live server */
+            session->broken = 1;
+            ret = SMTP_XFER_STALE;
+            goto done;
+        }
         smtp_lost(state, pipelined ? SMTP_STAGE_MAIL : SMTP_STAGE_DATA, SMTP_REPLY_EOF);
         goto done;
     }
     if (pipelined) {
+        if (session->rset_pending && smtp_rset_reply(session, reply) < 0) {
+            ret = SMTP_XFER_STALE;
+            goto done;
+        }
         if (smtp_mail_reply(state, smtp_read(session, reply, smtp_params.mail_timeout)) == 0)
             mail_ok = 1;
         else if (session->broken)
@@ -588,4 +628,5 @@ done:
     myfree(todo);
     myfree(accepted);
     vstring_free(cmd);
+    return ret;
 }

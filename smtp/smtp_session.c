@@ -8,7 +8,7 @@
  *				const char *host, const char *addr, const char *port)
  *	void smtp_session_free(SMTP_SESSION *session)
  *	void smtp_session_quit(SMTP_SESSION *session)
- *	SMTP_SESSION *smtp_cache_take(const char *dest, SMTP_REPLY *reply)
+ *	SMTP_SESSION *smtp_cache_take(const char *dest)
  *	void smtp_cache_save(SMTP_SESSION *session)
  *	void smtp_cache_close(void)
  * DESCRIPTION
@@ -28,10 +28,12 @@
  *	closes it at the end of the time limit, and anything the server
  *	sends (a 421, or the end of the connection) closes it at once.
  *
- *	smtp_cache_take(dest, reply) returns the cached session when it
- *	was kept for the same next hop and still answers RSET with 2xx
- *	(reply receives the RSET reply); otherwise it closes the cached
- *	session (QUIT when it is still healthy) and returns NULL.
+ *	smtp_cache_take(dest) returns the cached session when it was kept
+ *	for the same next hop and the server has said nothing since; the
+ *	session is marked rset_pending, and smtp_xfer() sends RSET before
+ *	its MAIL FROM (in the same write, with PIPELINING) and gives the
+ *	session up as stale when RSET fails. Otherwise it closes the
+ *	cached session (QUIT when it is still healthy) and returns NULL.
  *	smtp_cache_close() closes the cached session, if any (process
  *	exit).
  */
@@ -160,7 +162,7 @@ void smtp_cache_save(SMTP_SESSION *session)
                                            smtp_params.cache_time_limit * 1000L);
 }
 
-SMTP_SESSION *smtp_cache_take(const char *dest, SMTP_REPLY *reply)
+SMTP_SESSION *smtp_cache_take(const char *dest)
 {
     SMTP_SESSION *session = smtp_cache_detach();
 
@@ -175,10 +177,7 @@ SMTP_SESSION *smtp_cache_take(const char *dest, SMTP_REPLY *reply)
         smtp_session_free(session);
         return NULL;
     }
-    if (smtp_rset(session, reply) < 0) {
-        smtp_session_free(session);
-        return NULL;
-    }
+    session->rset_pending = 1;
     session->reuse_count++;
     return session;
 }

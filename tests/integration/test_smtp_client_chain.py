@@ -199,6 +199,54 @@ def test_cache_closed_for_other_destination(instance_factory, peers):  # noqa: F
     wait_for(lambda: "QUIT" in a.commands and "QUIT" in b.commands, 10, what="QUIT at both")
 
 
+def test_cache_reuse_and_expiry(instance_factory, peers):  # noqa: F811
+    peer = peers()
+    inst = instance_factory(main=dict(BASE_MAIN, relayhost=f"[127.0.0.1]:{peer.port}",
+                                      default_destination_concurrency_limit="1",
+                                      initial_destination_concurrency="1"))
+    inst.start()
+    for i in range(3):
+        submit(inst, "alice@example.com", [f"r{i}@remote.example"])
+        peer.wait_messages(i + 1, 30)
+    assert peer.connections == 1
+    assert peer.commands.count("RSET") == 2
+    # RSET goes out in the same write as MAIL FROM, RCPT TO and DATA
+    assert peer.pipelined == [True, True, True]
+    # idle for smtp_connection_cache_time_limit (2s): closed with QUIT
+    wait_for(lambda: "QUIT" in peer.commands, 10, what="QUIT after the cache time limit")
+    submit(inst, "alice@example.com", ["r3@remote.example"])
+    peer.wait_messages(4, 30)
+    assert peer.connections == 2
+
+
+def test_cache_reuse_count_limit(instance_factory, peers):  # noqa: F811
+    peer = peers()
+    inst = instance_factory(main=dict(BASE_MAIN, relayhost=f"[127.0.0.1]:{peer.port}",
+                                      default_destination_concurrency_limit="1",
+                                      initial_destination_concurrency="1",
+                                      smtp_connection_reuse_count_limit="2"))
+    inst.start()
+    for i in range(6):
+        submit(inst, "alice@example.com", [f"r{i}@remote.example"])
+        peer.wait_messages(i + 1, 30)
+    assert peer.connections == 2             # 1 + 2 reuses, twice
+
+
+def test_stale_cached_connection(instance_factory, peers):  # noqa: F811
+    """A server that drops the idle connection at RSET: a new one takes the mail."""
+    peer = peers(rset_reply="421 4.4.2 idle too long")
+    inst = instance_factory(main=dict(BASE_MAIN, relayhost=f"[127.0.0.1]:{peer.port}",
+                                      default_destination_concurrency_limit="1",
+                                      initial_destination_concurrency="1"))
+    inst.start()
+    for i in range(3):
+        submit(inst, "alice@example.com", [f"r{i}@remote.example"])
+        peer.wait_messages(i + 1, 30)
+    inst.wait_log(r"status=sent", 30, count=3)
+    assert peer.connections == 3
+    assert "status=deferred" not in inst.logtext()
+
+
 def test_lmtp_per_recipient_through_the_chain(instance_factory, peers):  # noqa: F811
     def dot(msg):
         return ["550 5.1.1 <%s> no mailbox" % r if r.startswith("gone") else "250 2.1.5 ok"

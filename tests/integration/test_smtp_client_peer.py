@@ -8,7 +8,8 @@ callables for MAIL, RCPT and the end of data (LMTP: one reply per
 accepted recipient). It records what it saw: connections (count), every
 command line, and every message (envelope, parameters, content with the
 dot-stuffing undone), and whether MAIL/RCPT/DATA arrived pipelined (all
-in the buffer before the first reply went out).
+in the buffer before the first reply went out). rset_reply scripts the
+reply to RSET (a 421 one hangs up after it).
 
 SmtpAgent wraps test_local_harness.Agent (the stand-in queue manager) for
 program "smtp" or "lmtp": it writes a queue file, runs the agent with -S
@@ -32,7 +33,7 @@ class Peer:
                  keywords=("PIPELINING", "SIZE 10485760", "8BITMIME", "SMTPUTF8", "DSN",
                            "ENHANCEDSTATUSCODES"),
                  greeting=None, ehlo_reply=None, mail=None, rcpt=None, data_reply=None,
-                 dot=None, family=socket.AF_INET, unix_path=None):
+                 dot=None, family=socket.AF_INET, unix_path=None, rset_reply=None):
         self.lmtp = lmtp
         self.name = name
         self.keywords = list(keywords)
@@ -42,6 +43,7 @@ class Peer:
         self.rcpt = rcpt                      # fn(addr, params) -> reply or None
         self.data_reply = data_reply          # reply to DATA, None = 354
         self.dot = dot                        # fn(msg) -> reply (SMTP) / list (LMTP) or None
+        self.rset_reply = rset_reply          # reply to RSET, None = 250; 421 hangs up
         self.connections = 0
         self.clients = []                     # client addresses, per connection
         self.messages = []
@@ -97,6 +99,8 @@ class Peer:
 
     def _serve(self, conn):
         conn.settimeout(30)
+        if self.port is not None:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         buf = bytearray()
 
         def line():
@@ -208,7 +212,9 @@ class Peer:
                     msg = None
                 elif verb == "RSET":
                     msg = None
-                    say("250 2.0.0 Ok")
+                    say(self.rset_reply or "250 2.0.0 Ok")
+                    if self.rset_reply and self.rset_reply.startswith("421"):
+                        return
                 elif verb == "NOOP":
                     say("250 2.0.0 Ok")
                 elif verb == "QUIT":
