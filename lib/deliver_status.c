@@ -58,6 +58,7 @@
 #include "queue_id.h"
 #include "rec.h"
 #include "safe_open.h"
+#include "set_ugid.h"
 
 #define NOTE_DEFER 0
 #define NOTE_BOUNCE 1
@@ -227,6 +228,23 @@ static void deliver_note_field(VSTRING *buf, VSTRING *tmp, const char *name, con
     vstring_sprintf_append(buf, "%s=%s\n", name, vstring_str(tmp));
 }
 
+/*
+ * deliver_note_owner - a note made by an agent that runs as root (local,
+ * virtual) must belong to mail_owner, or bounce(8) and qmgr cannot read it
+ */
+
+static void deliver_note_owner(int fd, const char *path)
+{
+    UGID_USER owner;
+
+    if (geteuid() != 0)
+        return;
+    if (ugid_user_byname(var_mail_owner, &owner) <= 0)
+        msg_warn("%s: unknown mail_owner \"%s\": note left owned by root", path, var_mail_owner);
+    else if (fchown(fd, owner.uid, owner.gid) < 0)
+        msg_warn("%s: cannot give the note to %s: %m", path, var_mail_owner);
+}
+
 /* deliver_note_fd - the note file of req in dir, opened (and created) once */
 
 static int deliver_note_fd(DELIVER_REQUEST *req, const char *dir)
@@ -252,6 +270,7 @@ static int deliver_note_fd(DELIVER_REQUEST *req, const char *dir)
             break;
         fd = safe_create(vstring_str(path), O_WRONLY | O_APPEND, 0600, why);
         if (fd >= 0) {
+            deliver_note_owner(fd, vstring_str(path));
             if (safe_fsync_dir(vstring_str(path)) < 0)
                 msg_warn("%s: fsync directory: %m", vstring_str(path));
             break;
