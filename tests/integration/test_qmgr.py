@@ -11,10 +11,12 @@ import fcntl
 import os
 import pwd
 import re
+import shutil
 import signal
 import socket
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -507,3 +509,84 @@ def test_kill_qmgr_mid_run_delivers_each_once(make):
     assert set(delivered) == set(ids)
     assert max(delivered.values()) == 1
     agent.service.close()
+
+
+# ---------------------------------------------------------------- the whole path
+
+def full_path_built(build):
+    return all((build / "libexec" / p).exists() for p in ("smtpd", "cleanup", "qmgr", "local"))
+
+
+def maildir_message_ids(maildir: Path):
+    ids = []
+    for sub in ("new", "cur"):
+        d = maildir / sub
+        if not d.is_dir():
+            continue
+        for f in d.iterdir():
+            m = re.search(rb"^Message-ID: <([^>]+)>", f.read_bytes(), re.M | re.I)
+            ids.append(m.group(1).decode() if m else None)
+    return ids
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="local delivery to an account needs root")
+def test_kill_qmgr_and_local_mid_run_each_message_once(instance_factory, postern_build, tmp_path):
+    """1,000 messages over SMTP to a Maildir; qmgr and local killed on the way."""
+    if not full_path_built(postern_build):
+        pytest.skip("smtpd, cleanup, qmgr and local are not all built")
+    from test_local_harness import Users
+    home = Path(tempfile.mkdtemp(prefix="postern-qmgr-home-", dir="/tmp"))
+    home.chmod(0o755)
+    users = Users(home)
+    try:
+        user = users.add("kq")
+        inst = instance_factory(main={"mydestination": "$myhostname",
+                                      "home_mailbox": "Maildir/",
+                                      "mynetworks": "127.0.0.0/8",
+                                      "minimal_backoff_time": "300s"})
+        inst.start()
+        total, sessions = 1000, 8
+        errors = []
+
+        def send(k):
+            try:
+                c = inst.smtplib_client(timeout=60)
+                for i in range(k, total, sessions):
+                    c.sendmail("sender@example.org", [f"{user.pw_name}@mx.example.com"],
+                               f"Message-ID: <kill-{i}@test>\r\nSubject: {i}\r\n\r\nbody {i}\r\n")
+                c.quit()
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+        threads = [threading.Thread(target=send, args=(k,)) for k in range(sessions)]
+        for t in threads:
+            t.start()
+        delivered = lambda: inst.log_count(r"postern/local\[\d+\]: \w+: to=<.*status=sent")  # noqa
+        wait_for(lambda: delivered() >= 150, 120, what="150 deliveries")
+        for pid in inst.kill_daemon("qmgr"):
+            inst.seen.add(pid)
+        inst.postern("flush")                   # master starts a new qmgr
+        wait_for(lambda: delivered() >= 400, 120, what="400 deliveries")
+        inst.kill_daemon("local")
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        # flush until everything is out (killed deliveries were deferred)
+        deadline = time.time() + 180
+        while inst.queue_files(("incoming", "active", "deferred")) and time.time() < deadline:
+            inst.postern("flush")
+            time.sleep(2)
+        assert not inst.queue_files(("incoming", "active", "deferred")), inst.logtext()[-3000:]
+        ids = maildir_message_ids(Path(user.pw_dir) / "Maildir")
+        counts = Counter(ids)
+        missing = [i for i in range(total) if f"kill-{i}@test" not in counts]
+        dups = {k: v for k, v in counts.items() if v > 1}
+        assert not missing, f"missing {missing[:20]}"
+        assert not dups, f"delivered more than once: {dups}"
+        qmgrs = set(re.findall(r"postern/qmgr\[(\d+)\]", inst.logtext()))
+        print(f"{len(ids)} delivered; qmgr processes {len(qmgrs)}; "
+              f"requeue lines {inst.log_count('requeued')}; "
+              f"agent errors {inst.log_count('unknown mail transport error')}; "
+              f"killed {inst.log_count('killed by signal 9')}")
+    finally:
+        users.remove_all()
+        shutil.rmtree(home, ignore_errors=True)
