@@ -508,7 +508,11 @@ def test_flush_modes(inst, fake_commands):
     assert r.returncode == EX_UNAVAILABLE
 
 
-def test_flush_without_postqueue_triggers_qmgr(inst):
+def test_flush_without_postqueue_triggers_qmgr(inst, tmp_path):
+    bare = tmp_path / "bare"                   # postdrop but no postqueue
+    bare.mkdir()
+    os.symlink(inst.build / "sbin" / "postdrop", bare / "postdrop")
+    inst.write_main(command_directory=bare)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(str(inst.queue / "public" / "qmgr"))
     s.listen(1)
