@@ -45,7 +45,9 @@
  *
  * Notes (the files defer/QUEUE_ID and bounce/QUEUE_ID):
  *	deliver_note_append(req, dir, note) appends one note and syncs it
- *	(and the directory, when it created the file). dir is
+ *	(and the directory, when it created the file; a file created by
+ *	root is given to mail_owner, so that qmgr and bounce can read it).
+ *	dir is
  *	DEFER_LOG_DIR or BOUNCE_LOG_DIR. 0 or -1 (logged). A file that a
  *	root process (local, virtual) creates is given to mail_owner.
  *	deliver_note_open(dir, queue_id) opens the note file for reading:
