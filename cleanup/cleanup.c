@@ -36,6 +36,7 @@
 #include "cleanup.h"
 #include "cleanup_proto.h"
 #include "dict.h"
+#include "mail_addr_find.h"
 #include "mail_conf.h"
 #include "mail_params.h"
 #include "mail_server.h"
@@ -130,6 +131,9 @@ static void cleanup_pre_init(const char *service, char **args)
 
     cleanup_local_clients = cleanup_local_create(var_local_header_rewrite_clients, var_mynetworks,
                                                  var_inet_interfaces, var_proxy_interfaces);
+
+    /* the local-domain test of address lookups opens $mydestination's tables on first use */
+    (void) mail_addr_local_domain("localhost");
 }
 
 /* cleanup_pre_accept - between messages: restart when a table changed */
