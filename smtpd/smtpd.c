@@ -818,6 +818,26 @@ static void smtpd_pre_init(const char *service, char **args)
     smtpd_check_init();
 }
 
+/*
+ * smtpd_post_init - note a table whose file cannot be watched from here
+ * (after the privilege drop its directory may not be searchable): such a
+ * table would look "changed" at every check, and the process would never
+ * serve a client.
+ */
+static int smtpd_watch_tables = 1;
+
+static void smtpd_post_init(const char *service, char **args)
+{
+    const char *name;
+
+    (void) service;
+    (void) args;
+    if ((name = dict_changed_name()) != NULL) {
+        msg_warn("cannot watch table %s for changes: restart postern after changing it", name);
+        smtpd_watch_tables = 0;
+    }
+}
+
 /* smtpd_pre_accept - between sessions: restart when a table was rebuilt */
 
 static void smtpd_pre_accept(const char *service, char **args)
@@ -826,7 +846,7 @@ static void smtpd_pre_accept(const char *service, char **args)
 
     (void) service;
     (void) args;
-    if ((name = dict_changed_name()) != NULL) {
+    if (smtpd_watch_tables && mail_server_use_count() > 0 && (name = dict_changed_name()) != NULL) {
         msg_info("table %s has changed -- restarting", name);
         exit(0);
     }
@@ -836,6 +856,7 @@ int main(int argc, char **argv)
 {
     static const MAIL_SERVER_OPTS opts = {
         .pre_init = smtpd_pre_init,
+        .post_init = smtpd_post_init,
         .pre_accept = smtpd_pre_accept,
     };
 

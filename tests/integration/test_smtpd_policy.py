@@ -328,3 +328,20 @@ def test_restrictions_reread_per_recipient(instance_factory):
         450, ["4.1.1 <b@mx.example.com>: Recipient address rejected: "
               "User unknown in local recipient table"])
     assert c.cmd("RCPT TO:<nosuch@mx.example.com>")[0] == 550
+
+
+def test_changed_table_restarts_the_process(instance_factory):
+    inst = instance_factory(main=dict(STRANGER), services=SERVICES)
+    table = inst.etc / "recipient_access"
+    table.write_text("root@mx.example.com REJECT first version\n")
+    inst.write_main(smtpd_recipient_restrictions=f"check_recipient_access texthash:{table}")
+    inst.start()
+    c = session(inst)
+    assert c.cmd("RCPT TO:<root@mx.example.com>")[1] == [
+        "5.7.1 <root@mx.example.com>: Recipient address rejected: first version"]
+    c.cmd("QUIT")
+    table.write_text("root@mx.example.com REJECT the second, longer version\n")
+    inst.wait_log(r"table texthash:\S+recipient_access has changed -- restarting")
+    c = session(inst)
+    assert c.cmd("RCPT TO:<root@mx.example.com>")[1] == [
+        "5.7.1 <root@mx.example.com>: Recipient address rejected: the second, longer version"]
