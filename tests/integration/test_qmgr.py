@@ -590,3 +590,37 @@ def test_kill_qmgr_and_local_mid_run_each_message_once(instance_factory, postern
     finally:
         users.remove_all()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.skipif(not shutil.which("pflogsumm"), reason="pflogsumm is not installed")
+def test_pflogsumm_counts(instance_factory, postern_build):
+    """Postfix's log parser reads a run with syslog_name = postfix."""
+    if not full_path_built(postern_build):
+        pytest.skip("smtpd, cleanup and qmgr are not all built")
+    inst = instance_factory(main={
+        "syslog_name": "postfix", "mydestination": "", "relay_domains": "",
+        "mynetworks": "127.0.0.0/8", "default_transport": "discard:ok",
+        "transport_maps": "inline:{ {defer.example=retry:4.4.1 later},"
+                          " {bounce.example=error:5.1.1 no such user} }"})
+    inst.start()
+    FakeBounce(inst)
+    c = inst.smtplib_client()
+    for dest, n in (("ok.example", 10), ("defer.example", 3), ("bounce.example", 2)):
+        for i in range(n):
+            c.sendmail("s@client.example", [f"u{i}@{dest}"], f"Subject: {i}\r\n\r\nx\r\n")
+    c.quit()
+    inst.wait_log(r"status=sent", count=10, timeout=30)
+    inst.wait_log(r"status=deferred", count=3, timeout=30)
+    inst.wait_log(r"status=bounced", count=2, timeout=30)
+    inst.wait_log(r": removed", count=12, timeout=30)
+    r = subprocess.run(["pflogsumm", str(inst.log)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+    def count(word):
+        m = re.search(rf"^\s*(\d+)\s+{word}\b", r.stdout, re.M)
+        assert m, f"no '{word}' in pflogsumm output:\n{r.stdout[:2000]}"
+        return int(m.group(1))
+    assert count("received") == 15
+    assert count("delivered") == 10
+    assert count("deferred") == 3
+    assert count("bounced") == 2
