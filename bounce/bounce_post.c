@@ -8,7 +8,7 @@
  *			const BOUNCE_NOTES *notes, BOUNCE_MESSAGE *msg,
  *			const char *what)
  * DESCRIPTION
- *	bounce_post() connects to private/cleanup, takes the queue ID that
+ *	bounce_post() connects to public/cleanup, takes the queue ID that
  *	cleanup gives the notice (info->notice_id points to it for the
  *	duration of the call), sends the flags CLEANUP_FLAG_BOUNCE and
  *	CLEANUP_FLAG_MAP_OK, the envelope (TIME, ATTR origin=bounce, ATTR

@@ -4,9 +4,11 @@
  * cleanup_proto - how a client (smtpd, pickup, bounce) hands a message to
  * cleanup(8), and what the queue file looks like afterwards
  *
- * Transport: a UNIX stream connection to $queue_directory/private/cleanup
+ * Transport: a UNIX stream connection to $queue_directory/public/cleanup
  * (service name "cleanup" in master.cf; CLEANUP_SERVICE_PATH below is
- * relative to queue_directory).
+ * relative to queue_directory). It is public, not private, because that
+ * is where an admin's existing Postfix master.cf puts it
+ * ("cleanup unix n ..."): postern must work with that file unchanged.
  *
  * 1. cleanup -> client:  ATTR_STR("queue_id", id)
  *        cleanup has created the queue file in incoming/ (mode 0600,
@@ -56,7 +58,7 @@
  *    only files in that mode that end with END.
  */
 
-#define CLEANUP_SERVICE_PATH "private/cleanup"
+#define CLEANUP_SERVICE_PATH "public/cleanup"
 
 /* flags: what the client wants cleanup to do */
 #define CLEANUP_FLAG_NONE 0

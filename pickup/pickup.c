@@ -15,7 +15,7 @@
  *	2. reads it through the maildrop checker (lib/maildrop.h) to the
  *	   END record and end of file: a file that fails is moved to
  *	   corrupt/ with a warning;
- *	3. connects to cleanup (private/cleanup), sends the flags
+ *	3. connects to cleanup (public/cleanup), sends the flags
  *	   CLEANUP_FLAG_LOCAL | CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_FILTER
  *	   (and CLEANUP_FLAG_EXTRACT when the file asks for recipients from
  *	   the headers) and the records, adding "origin=pickup" and

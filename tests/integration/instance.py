@@ -240,7 +240,7 @@ def _setgid_group_for_tests(owner: str) -> str:
 # ---------------------------------------------------------------- master.cf
 
 def cleanup_service_path() -> str:
-    """CLEANUP_SERVICE_PATH from lib/cleanup_proto.h ("private/cleanup")."""
+    """CLEANUP_SERVICE_PATH from lib/cleanup_proto.h ("public/cleanup")."""
     text = (ROOT / "lib" / "cleanup_proto.h").read_text()
     m = re.search(r'#define\s+CLEANUP_SERVICE_PATH\s+"([^"]+)"', text)
     return m.group(1) if m else "private/cleanup"

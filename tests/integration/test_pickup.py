@@ -2,7 +2,7 @@
 
 Most tests run pickup stand-alone (-S: one wake-up read from standard
 input, one scan of maildrop/, then exit) against a private queue
-directory whose private/cleanup socket is served by a small Python
+directory whose public/cleanup socket is served by a small Python
 implementation of the cleanup side of lib/cleanup_proto.h. The stand-in
 records every request and answers with the status a test chooses, so the
 tests see exactly what pickup sends and what it does with each answer.
@@ -66,7 +66,7 @@ def maildrop_file(sender="joe", rcpts=("ann@example.org",), attrs=(), body=("Sub
 
 
 class FakeCleanup:
-    """The cleanup side of lib/cleanup_proto.h, on private/cleanup."""
+    """The cleanup side of lib/cleanup_proto.h, on public/cleanup."""
 
     def __init__(self, path: Path, status=0, reason="", hang_up=False):
         self.path = path
@@ -214,7 +214,7 @@ def cleanup_server(q):
     servers = []
 
     def start(**kw):
-        s = FakeCleanup(q.queue / "private" / "cleanup", **kw)
+        s = FakeCleanup(q.queue / "public" / "cleanup", **kw)
         servers.append(s)
         return s
     yield start
@@ -303,7 +303,7 @@ def test_cleanup_unreachable_keeps_file(q):
     q.drop("3F2A81C0D5", maildrop_file())
     assert q.pickup().returncode == 0
     assert q.maildrop() == ["3F2A81C0D5"]
-    assert "connect to private/cleanup" in q.logtext()
+    assert "connect to public/cleanup" in q.logtext()
 
 
 def test_cleanup_hangs_up_keeps_file(q, cleanup_server):
@@ -311,7 +311,7 @@ def test_cleanup_hangs_up_keeps_file(q, cleanup_server):
     q.drop("3F2A81C0D5", maildrop_file())
     assert q.pickup().returncode == 0
     assert q.maildrop() == ["3F2A81C0D5"]
-    assert "no status from private/cleanup" in q.logtext()
+    assert "no status from public/cleanup" in q.logtext()
 
 
 @pytest.mark.parametrize("data,why", [
@@ -440,8 +440,8 @@ def write_master_cf(q, wakeup):
 
 
 def start_cleanup(q):
-    srv = FakeCleanup(q.queue / "private" / "cleanup")
-    os.chmod(q.queue / "private" / "cleanup", 0o666)
+    srv = FakeCleanup(q.queue / "public" / "cleanup")
+    os.chmod(q.queue / "public" / "cleanup", 0o666)
     return srv
 
 

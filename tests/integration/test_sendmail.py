@@ -893,7 +893,7 @@ def running(postern_build):
     inst.write_main(myhostname="host.example.com", mydomain="example.com",
                     master_stop_time="2s", service_throttle_time="2s")
     (inst.etc / "master.cf").write_text(
-        "cleanup unix y y n - 0 cleanup\n"   # lib/cleanup_proto.h: private/cleanup
+        "cleanup unix n y n - 0 cleanup\n"   # lib/cleanup_proto.h: public/cleanup
         "pickup unix n y n 60 1 pickup\n")
     r = run([postern_build / "sbin" / "postern", "-c", inst.etc, "start"])
     assert r.returncode == 0, r.stderr
