@@ -134,7 +134,7 @@ run: all
 	@tools/run.sh
 
 install: build
-	@tools/install.sh "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)"
+	@tools/install.sh "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)" "$(BUILD)"
 
 clean:
 	rm -rf $(BUILD)
