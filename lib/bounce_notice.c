@@ -232,16 +232,18 @@ static const char *bn_date(VSTRING *buf, time_t when)
     return header_make_date(buf, when);
 }
 
-/* bn_days - a lifetime in words: "5 days", "3 hours", "90 seconds" */
+/* bn_duration - an age in words, rounded down: "5 days", "3 hours", "90 seconds" */
 
 static void bn_duration(VSTRING *out, long seconds)
 {
-    if (seconds >= 86400 && seconds % 86400 == 0)
-        vstring_sprintf(out, "%ld day%s", seconds / 86400, seconds == 86400 ? "" : "s");
-    else if (seconds >= 3600 && seconds % 3600 == 0)
-        vstring_sprintf(out, "%ld hour%s", seconds / 3600, seconds == 3600 ? "" : "s");
-    else if (seconds >= 60 && seconds % 60 == 0)
-        vstring_sprintf(out, "%ld minute%s", seconds / 60, seconds == 60 ? "" : "s");
+    if (seconds < 0)
+        seconds = 0;
+    if (seconds >= 86400)
+        vstring_sprintf(out, "%ld day%s", seconds / 86400, seconds / 86400 == 1 ? "" : "s");
+    else if (seconds >= 3600)
+        vstring_sprintf(out, "%ld hour%s", seconds / 3600, seconds / 3600 == 1 ? "" : "s");
+    else if (seconds >= 120)
+        vstring_sprintf(out, "%ld minutes", seconds / 60);
     else
         vstring_sprintf(out, "%ld second%s", seconds, seconds == 1 ? "" : "s");
 }

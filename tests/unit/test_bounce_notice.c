@@ -275,6 +275,25 @@ static void test_failed_full(void **unused)
     vstring_free(delim);
 }
 
+static void test_expired(void **unused)
+{
+    BOUNCE_NOTICE_INFO info;
+    DELIVER_NOTE *note = make_note("slow@example.net", "", "4.4.1", "connection timed out",
+                                   "none");
+    RESULT res;
+    off_t off = write_content("content", basic_message, 0);
+
+    (void) unused;
+    init_info(&info, BOUNCE_NOTICE_FAILED);
+    info.expired = 1;
+    info.arrival = info.now - 5 * 86400 - 300;
+    assert_int_equal(build(&res, &info, &note, 1, "content", off), 0);
+    HAS(&res, "given up after 5 days in the queue");
+    HAS(&res, "Action: failed\nStatus: 4.4.1\n");   /* the deferral's status is kept */
+    result_free(&res);
+    deliver_note_free(note);
+}
+
 static void test_headers_only(void **unused)
 {
     BOUNCE_NOTICE_INFO info;
@@ -641,6 +660,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failed_full),
+        cmocka_unit_test(test_expired),
         cmocka_unit_test(test_headers_only),
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_delay),
