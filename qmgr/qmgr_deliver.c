@@ -37,6 +37,7 @@
  * DIAGNOSTICS
  *	Warnings for unreachable transports and protocol errors.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -343,6 +344,18 @@ static void qmgr_deliver_event(int fd, int event, void *context)
 /* ---------------------------------------------------------------- */
 /* start */
 
+/* qmgr_deliver_name_ok - a master.cf service name that stays inside private/ */
+
+static int qmgr_deliver_name_ok(const char *name)
+{
+    if (*name == 0 || *name == '.')
+        return 0;
+    for (const char *cp = name; *cp; cp++)
+        if (!(isalnum((unsigned char) *cp) || *cp == '-' || *cp == '_' || *cp == '.'))
+            return 0;
+    return 1;
+}
+
 void qmgr_deliver(QMGR_ENTRY *entry)
 {
     QMGR_DELIVERY *d = mycalloc(1, sizeof(*d));
@@ -362,9 +375,12 @@ void qmgr_deliver(QMGR_ENTRY *entry)
 
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
-    if ((size_t) snprintf(sun.sun_path, sizeof(sun.sun_path), "private/%s",
-                          entry->queue->transport->name) >= sizeof(sun.sun_path)) {
-        d->fd = -1;
+    d->fd = -1;
+    if (!qmgr_deliver_name_ok(entry->queue->transport->name)) {
+        d->fail = FAIL_CONNECT;
+        d->fail_errno = EINVAL;                 /* "../x", "a/b": not a service name */
+    } else if ((size_t) snprintf(sun.sun_path, sizeof(sun.sun_path), "private/%s",
+                                 entry->queue->transport->name) >= sizeof(sun.sun_path)) {
         d->fail = FAIL_CONNECT;
         d->fail_errno = ENAMETOOLONG;
     } else if ((d->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
