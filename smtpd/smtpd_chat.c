@@ -138,14 +138,16 @@ void smtpd_chat_text(SMTPD_STATE *state, const char *reply)
 
 void smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...)
 {
-    VSTRING *buf = vstring_alloc(100);
+    static VSTRING *buf;
     va_list ap;
 
+    if (buf == NULL)
+        buf = vstring_alloc(100);
+    vstring_reset(buf);
     va_start(ap, fmt);
     vstring_vsprintf_append(buf, fmt, ap);
     va_end(ap);
     smtpd_chat_text(state, vstring_str(buf));
-    vstring_free(buf);
 }
 
 void smtpd_chat_multi(SMTPD_STATE *state, int code, char **lines, int count)
