@@ -67,10 +67,10 @@
 #define MAILBOX_MAILER_DAEMON "MAILER-DAEMON"
 
 struct MAILBOX_LIMIT {
-    off_t limit;  /* 0 = none */
-    off_t base;   /* file size before the first write */
+    off_t limit; /* 0 = none */
+    off_t base;  /* file size before the first write */
     off_t written;
-    int err;      /* errno of the first failure, or 0 */
+    int err; /* errno of the first failure, or 0 */
 };
 
 /* mailbox_limit_write - VSTREAM write hook: size limit and errno capture */
@@ -79,8 +79,8 @@ static ssize_t mailbox_limit_write(int fd, void *buf, size_t len, int timeout, v
     MAILBOX_LIMIT *lim = context;
     ssize_t n;
 
-    (void) timeout;
-    if (lim->limit > 0 && (off_t) len > lim->limit - lim->base - lim->written) {
+    (void)timeout;
+    if (lim->limit > 0 && (off_t)len > lim->limit - lim->base - lim->written) {
         errno = EFBIG;
         if (lim->err == 0)
             lim->err = errno;
@@ -168,7 +168,7 @@ static void mailbox_header_line(VSTREAM *dst, const char *name, const char *valu
 {
     vstream_fprintf(dst, "%s: ", name);
     for (const char *cp = value; *cp; cp++)
-        vstream_putc(iscntrl((unsigned char) *cp) ? '?' : *cp, dst);
+        vstream_putc(iscntrl((unsigned char)*cp) ? '?' : *cp, dst);
     vstream_putc('\n', dst);
 }
 
@@ -248,7 +248,7 @@ static int mailbox_header_match(VSTRING *field, const char *name, const char *va
     end = colon;
     while (end > cp && (end[-1] == ' ' || end[-1] == '\t'))
         end--;
-    if ((size_t) (end - cp) != nlen || strncasecmp(cp, name, nlen) != 0)
+    if ((size_t)(end - cp) != nlen || strncasecmp(cp, name, nlen) != 0)
         return 0;
     cp = colon + 1;
     while (*cp == ' ' || *cp == '\t')
@@ -256,7 +256,7 @@ static int mailbox_header_match(VSTRING *field, const char *name, const char *va
     end = vstring_end(field);
     while (end > cp && (end[-1] == ' ' || end[-1] == '\t'))
         end--;
-    return (size_t) (end - cp) == vlen && strncasecmp(cp, value, vlen) == 0;
+    return (size_t)(end - cp) == vlen && strncasecmp(cp, value, vlen) == 0;
 }
 
 /* mailbox_field_name_ok - does a line start a header field ("name:")? */
@@ -275,7 +275,7 @@ int mailbox_header_find(VSTREAM *queue, off_t data_offset, const char *name, con
     VSTRING *buf = vstring_alloc(256);
     VSTRING *field = vstring_alloc(256);
     size_t scanned = 0;
-    int in_piece = 0;  /* previous record was CONT: this one continues a line */
+    int in_piece = 0; /* previous record was CONT: this one continues a line */
     int found = 0;
     int type;
 
@@ -299,7 +299,7 @@ int mailbox_header_find(VSTREAM *queue, off_t data_offset, const char *name, con
             vstring_memcat(field, vstring_str(buf), vstring_len(buf));
         } else if (vstring_len(buf) > 0 && (buf->data[0] == ' ' || buf->data[0] == '\t')) {
             if (vstring_len(field) == 0)
-                break;  /* continuation without a field: not a header section */
+                break; /* continuation without a field: not a header section */
             vstring_memcat(field, vstring_str(buf), vstring_len(buf));
         } else {
             if (vstring_len(field) > 0 && mailbox_header_match(field, name, value)) {
@@ -308,7 +308,7 @@ int mailbox_header_find(VSTREAM *queue, off_t data_offset, const char *name, con
             }
             vstring_reset(field);
             if (vstring_len(buf) == 0 || !mailbox_field_name_ok(vstring_str(buf), vstring_len(buf)))
-                break;  /* end of headers */
+                break; /* end of headers */
             vstring_memcpy(field, vstring_str(buf), vstring_len(buf));
         }
         in_piece = (type == REC_TYPE_CONT);

@@ -91,7 +91,7 @@ int mailbox_header_find(VSTREAM *queue, off_t data_offset, const char *name, con
 typedef struct MAILBOX_LIMIT MAILBOX_LIMIT;
 
 MAILBOX_LIMIT *mailbox_limit_attach(VSTREAM *stream, off_t limit, off_t base);
-int mailbox_limit_errno(const MAILBOX_LIMIT *lim);       /* 0 when no write failed */
+int mailbox_limit_errno(const MAILBOX_LIMIT *lim); /* 0 when no write failed */
 off_t mailbox_limit_written(const MAILBOX_LIMIT *lim);
 void mailbox_limit_detach(VSTREAM *stream, MAILBOX_LIMIT *lim);
 

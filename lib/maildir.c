@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "maildir.h"
  *
- *	int maildir_deliver(const char *path, off_t limit,
+ *	int maildir_deliver(const char *path, const char *stable, off_t limit,
  *			    MAILBOX_WRITE_FN write_fn, void *context,
  *			    VSTRING *dsn, VSTRING *why, VSTRING *name)
  *	int maildir_make_dirs(const char *path, mode_t mode)
@@ -16,6 +16,9 @@
  *	with link(2) and unlink(2), falling back to rename(2) when the file
  *	system refuses hard links. A reader of new/ therefore sees a
  *	complete message or nothing. The directory new/ is synced last.
+ *	With a stable name, a file already in new/ under that name (found
+ *	before writing, or by link(2) failing with EEXIST) means the
+ *	message is there: the delivery succeeds without a second copy.
  *	See maildir.h for the result codes and texts.
  *
  *	maildir_make_dirs() creates path and any missing parent with mode
@@ -101,13 +104,13 @@ static void maildir_host(VSTRING *out)
 /* maildir_fail - the dsn for errno err; return the outcome */
 static int maildir_fail(VSTRING *dsn, int err, VSTRING *why)
 {
-    (void) why;  /* already filled by the caller */
+    (void)why; /* already filled by the caller */
     vstring_strcpy(dsn, mailbox_dsn(err, MAILDIR_DEF_DSN));
     return mailbox_status(vstring_str(dsn));
 }
 
-int maildir_deliver(const char *path, off_t limit, MAILBOX_WRITE_FN write_fn, void *context,
-                    VSTRING *dsn, VSTRING *why, VSTRING *name)
+int maildir_deliver(const char *path, const char *stable, off_t limit, MAILBOX_WRITE_FN write_fn,
+                    void *context, VSTRING *dsn, VSTRING *why, VSTRING *name)
 {
     static unsigned long counter;
     VSTRING *base = vstring_alloc(100);
@@ -119,7 +122,7 @@ int maildir_deliver(const char *path, off_t limit, MAILBOX_WRITE_FN write_fn, vo
     struct timeval tv;
     struct stat st;
     int fd = -1;
-    int created = 0;  /* tmp names our file: remove it on failure */
+    int created = 0; /* tmp names our file: remove it on failure */
     int status = MAILBOX_OK;
     int err;
     int rc;
@@ -143,10 +146,21 @@ int maildir_deliver(const char *path, off_t limit, MAILBOX_WRITE_FN write_fn, vo
         }
     }
 
+    /* a stable name: is this copy already there? */
+    if (stable) {
+        if (stable[strspn(stable, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                  "0123456789._-")] != 0 ||
+            *stable == 0)
+            msg_panic("maildir_deliver: bad stable name \"%.100s\"", stable);
+        vstring_sprintf(dst, "%s/new/%s.%s", vstring_str(base), stable, vstring_str(host));
+        if (lstat(vstring_str(dst), &st) == 0)
+            goto done;
+    }
+
     /* 2. the file in tmp/ */
     gettimeofday(&tv, NULL);
-    vstring_sprintf(tmp, "%s/tmp/%ld.M%ldP%ld_%lu.%s", vstring_str(base), (long) tv.tv_sec,
-                    (long) tv.tv_usec, (long) getpid(), counter++, vstring_str(host));
+    vstring_sprintf(tmp, "%s/tmp/%ld.M%ldP%ld_%lu.%s", vstring_str(base), (long)tv.tv_sec,
+                    (long)tv.tv_usec, (long)getpid(), counter++, vstring_str(host));
     if ((fd = safe_create(vstring_str(tmp), O_WRONLY, 0600, NULL)) < 0) {
         err = errno;
         vstring_sprintf(why, "create maildir file %s: %s", vstring_str(tmp), strerror(err));
@@ -196,12 +210,18 @@ int maildir_deliver(const char *path, off_t limit, MAILBOX_WRITE_FN write_fn, vo
     }
 
     /* 3. the final name in new/ */
-    vstring_sprintf(dst, "%s/new/%ld.V%lxI%lxM%ld.%s", vstring_str(base), (long) tv.tv_sec,
-                    (unsigned long) st.st_dev, (unsigned long) st.st_ino, (long) tv.tv_usec,
-                    vstring_str(host));
+    if (stable == NULL)
+        vstring_sprintf(dst, "%s/new/%ld.V%lxI%lxM%ld.%s", vstring_str(base), (long)tv.tv_sec,
+                        (unsigned long)st.st_dev, (unsigned long)st.st_ino, (long)tv.tv_usec,
+                        vstring_str(host));
     if (link(vstring_str(tmp), vstring_str(dst)) == 0) {
-        (void) unlink(vstring_str(tmp));
-    } else if (errno == EEXIST || rename(vstring_str(tmp), vstring_str(dst)) < 0) {
+        (void)unlink(vstring_str(tmp));
+    } else if (errno == EEXIST && stable) {
+        (void)unlink(vstring_str(tmp)); /* delivered meanwhile by someone else */
+        created = 0;
+        goto done;
+    } else if (errno == EEXIST || (stable && errno != EPERM && errno != ENOSYS && errno != EXDEV) ||
+               rename(vstring_str(tmp), vstring_str(dst)) < 0) {
         err = errno;
         vstring_sprintf(why, "create maildir file %s: %s", vstring_str(dst), strerror(err));
         status = maildir_fail(dsn, err, why);
@@ -211,21 +231,21 @@ int maildir_deliver(const char *path, off_t limit, MAILBOX_WRITE_FN write_fn, vo
     if (safe_fsync_dir(vstring_str(dst)) < 0) {
         err = errno;
         vstring_sprintf(why, "sync maildir directory of %s: %s", vstring_str(dst), strerror(err));
-        (void) unlink(vstring_str(dst));
+        (void)unlink(vstring_str(dst));
         status = maildir_fail(dsn, err, why);
         goto done;
     }
-    if (name)
-        vstring_strcpy(name, vstring_str(dst));
 
 done:
+    if (name && status == MAILBOX_OK)
+        vstring_strcpy(name, vstring_str(dst));
     if (fp) {
         if (lim)
             mailbox_limit_detach(fp, lim);
-        (void) vstream_fclose(fp);
+        (void)vstream_fclose(fp);
     }
     if (status != MAILBOX_OK && created)
-        (void) unlink(vstring_str(tmp));
+        (void)unlink(vstring_str(tmp));
     vstring_free(base);
     vstring_free(host);
     vstring_free(tmp);

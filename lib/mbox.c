@@ -44,10 +44,10 @@ void mbox_opts_init(MBOX_OPTS *opts)
     opts->lock_delay = 1;
     opts->stale_time = 500;
     opts->owner = SAFE_OPEN_ANY_UID;
-    opts->chown_uid = (uid_t) -1;
-    opts->chown_gid = (gid_t) -1;
-    opts->write_uid = (uid_t) -1;
-    opts->write_gid = (gid_t) -1;
+    opts->chown_uid = (uid_t)-1;
+    opts->chown_gid = (gid_t)-1;
+    opts->write_uid = (uid_t)-1;
+    opts->write_gid = (gid_t)-1;
 }
 
 /* mbox_open - open for appending, creating; report whether we created it */
@@ -90,7 +90,7 @@ static int mbox_errno_fail(VSTRING *dsn, VSTRING *why, int err, const char *def_
 /* mbox_privs - effective ids for the write phase (root callers only) */
 static int mbox_privs(const MBOX_OPTS *opts, int on)
 {
-    if (opts->write_uid == (uid_t) -1 || getuid() != 0)
+    if (opts->write_uid == (uid_t)-1 || getuid() != 0)
         return 0;
     if (on)
         set_eugid(opts->write_uid, opts->write_gid, opts->write_user);
@@ -99,8 +99,8 @@ static int mbox_privs(const MBOX_OPTS *opts, int on)
     return 1;
 }
 
-int mbox_deliver(const char *path, const MBOX_OPTS *opts, MAILBOX_WRITE_FN write_fn,
-                 void *context, VSTRING *dsn, VSTRING *why)
+int mbox_deliver(const char *path, const MBOX_OPTS *opts, MAILBOX_WRITE_FN write_fn, void *context,
+                 VSTRING *dsn, VSTRING *why)
 {
     VSTRING *tmp = vstring_alloc(100);
     int attempts = opts->lock_attempts > 0 ? opts->lock_attempts : 1;
@@ -125,8 +125,7 @@ int mbox_deliver(const char *path, const MBOX_OPTS *opts, MAILBOX_WRITE_FN write
         } else {
             err = errno;
             vstring_strcpy(dsn, mailbox_dsn(err == EEXIST ? EAGAIN : err, MBOX_DEF_DSN));
-            vstring_sprintf(why, "unable to create lock file %s.lock: %s", path,
-                            strerror(err));
+            vstring_sprintf(why, "unable to create lock file %s.lock: %s", path, strerror(err));
             status = mailbox_status(vstring_str(dsn));
             goto done;
         }
@@ -137,24 +136,23 @@ int mbox_deliver(const char *path, const MBOX_OPTS *opts, MAILBOX_WRITE_FN write
         err = errno;
         if (err == EPERM) {
             vstring_strcpy(dsn, "5.2.0");
-            vstring_sprintf(why, "cannot open file: %s is not a regular file with one link",
-                            path);
+            vstring_sprintf(why, "cannot open file: %s is not a regular file with one link", path);
             status = MAILBOX_BOUNCE;
-        } else if (err == EACCES && opts->owner != SAFE_OPEN_ANY_UID &&
-                   lstat(path, &st) == 0 && st.st_uid != opts->owner) {
+        } else if (err == EACCES && opts->owner != SAFE_OPEN_ANY_UID && lstat(path, &st) == 0 &&
+                   st.st_uid != opts->owner) {
             vstring_strcpy(dsn, "4.2.0");
             vstring_sprintf(why, "cannot open file: %s is owned by uid %ld, not uid %ld", path,
-                            (long) st.st_uid, (long) opts->owner);
+                            (long)st.st_uid, (long)opts->owner);
             status = MAILBOX_DEFER;
         } else {
             status = mbox_errno_fail(dsn, why, err, MBOX_DEF_DSN, "cannot open file");
         }
         goto done;
     }
-    if (created && opts->chown_uid != (uid_t) -1 && geteuid() == 0 &&
+    if (created && opts->chown_uid != (uid_t)-1 && geteuid() == 0 &&
         fchown(fd, opts->chown_uid, opts->chown_gid) < 0) {
         err = errno;
-        (void) unlink(path);
+        (void)unlink(path);
         status = mbox_errno_fail(dsn, why, err, MBOX_DEF_DSN, "cannot set mailbox owner");
         goto done;
     }
@@ -180,8 +178,7 @@ int mbox_deliver(const char *path, const MBOX_OPTS *opts, MAILBOX_WRITE_FN write
     rc = write_fn(fp, context, why);
     if (rc == MAILBOX_COPY_OK && vstream_fflush(fp) == VSTREAM_EOF)
         rc = MAILBOX_COPY_ERR_WRITE;
-    err = rc == MAILBOX_COPY_ERR_WRITE ? (mailbox_limit_errno(lim) ? mailbox_limit_errno(lim)
-                                                                   : EIO)
+    err = rc == MAILBOX_COPY_ERR_WRITE ? (mailbox_limit_errno(lim) ? mailbox_limit_errno(lim) : EIO)
                                        : 0;
     if (rc == MAILBOX_COPY_OK && fsync(fd) < 0) {
         rc = MAILBOX_COPY_ERR_WRITE;
@@ -192,10 +189,10 @@ int mbox_deliver(const char *path, const MBOX_OPTS *opts, MAILBOX_WRITE_FN write
     if (rc != MAILBOX_COPY_OK) {
         if (ftruncate(fd, old_size) < 0 || fsync(fd) < 0)
             msg_warn("%s: cannot truncate mailbox back to %lld bytes: %m", path,
-                     (long long) old_size);
+                     (long long)old_size);
     }
     if (switched)
-        (void) mbox_privs(opts, 0);
+        (void)mbox_privs(opts, 0);
     mailbox_limit_detach(fp, lim);
     vstream_fdclose(fp);
     if (rc == MAILBOX_COPY_ERR_READ) {
@@ -208,7 +205,7 @@ int mbox_deliver(const char *path, const MBOX_OPTS *opts, MAILBOX_WRITE_FN write
 done:
     if (fd >= 0) {
         if (opts->lock & MBOX_LOCK_FCNTL)
-            (void) lock_file(fd, LOCK_FILE_UNLOCK);
+            (void)lock_file(fd, LOCK_FILE_UNLOCK);
         if (close(fd) < 0 && status == MAILBOX_OK)
             status = mbox_errno_fail(dsn, why, errno, MBOX_DEF_DSN, "error writing message");
     }

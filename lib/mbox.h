@@ -48,21 +48,21 @@
 #define MBOX_LOCK_DOT_MAY_FAIL (1 << 2)
 
 typedef struct MBOX_OPTS {
-    int lock;              /* MBOX_LOCK_* */
-    int lock_attempts;     /* deliver_lock_attempts; 0 means 1 */
-    int lock_delay;        /* deliver_lock_delay, seconds; 0 means 1 */
-    int stale_time;        /* stale_lock_time, seconds; 0 = never stale */
-    off_t limit;           /* largest mailbox size; 0 = none */
-    uid_t owner;           /* required owner of an existing file, or SAFE_OPEN_ANY_UID */
-    uid_t chown_uid;       /* owner of a file we create (root only), or (uid_t) -1 */
+    int lock;          /* MBOX_LOCK_* */
+    int lock_attempts; /* deliver_lock_attempts; 0 means 1 */
+    int lock_delay;    /* deliver_lock_delay, seconds; 0 means 1 */
+    int stale_time;    /* stale_lock_time, seconds; 0 = never stale */
+    off_t limit;       /* largest mailbox size; 0 = none */
+    uid_t owner;       /* required owner of an existing file, or SAFE_OPEN_ANY_UID */
+    uid_t chown_uid;   /* owner of a file we create (root only), or (uid_t) -1 */
     gid_t chown_gid;
-    uid_t write_uid;       /* effective ids while writing (root only), or (uid_t) -1 */
+    uid_t write_uid; /* effective ids while writing (root only), or (uid_t) -1 */
     gid_t write_gid;
     const char *write_user; /* for the group list; NULL: write_gid alone */
 } MBOX_OPTS;
 
 void mbox_opts_init(MBOX_OPTS *opts); /* fcntl+dot, 20 x 1s, 500s stale, no ids */
-int mbox_deliver(const char *path, const MBOX_OPTS *opts, MAILBOX_WRITE_FN write_fn,
-                 void *context, VSTRING *dsn, VSTRING *why);
+int mbox_deliver(const char *path, const MBOX_OPTS *opts, MAILBOX_WRITE_FN write_fn, void *context,
+                 VSTRING *dsn, VSTRING *why);
 
 #endif

@@ -41,14 +41,14 @@
 #include "vstream.h"
 
 typedef struct PIPE_IO {
-    int out_fd;        /* command output, non-blocking read end */
-    int out_eof;       /* output closed */
-    VSTRING *output;   /* first PIPE_COMMAND_OUTPUT_MAX bytes */
+    int out_fd;      /* command output, non-blocking read end */
+    int out_eof;     /* output closed */
+    VSTRING *output; /* first PIPE_COMMAND_OUTPUT_MAX bytes */
     struct timespec deadline;
     int has_deadline;
     int timed_out;
-    int broken;        /* the command closed its input */
-    int err;           /* errno of a failed write to the command */
+    int broken; /* the command closed its input */
+    int err;    /* errno of a failed write to the command */
 } PIPE_IO;
 
 static const struct {
@@ -56,20 +56,13 @@ static const struct {
     const char *dsn;
     const char *text;
 } pipe_exits[] = {
-    {64, "5.3.0", "command line usage error"},
-    {65, "5.6.0", "data format error"},
-    {66, "5.3.0", "cannot open input"},
-    {67, "5.1.1", "user unknown"},
-    {68, "5.1.2", "host name unknown"},
-    {69, "5.3.0", "service unavailable"},
-    {70, "5.3.0", "internal software error"},
-    {71, "4.3.0", "system resource problem"},
-    {72, "5.3.0", "critical OS file missing"},
-    {73, "5.2.0", "can't create user output file"},
-    {74, "5.3.0", "input/output error"},
-    {75, "4.3.0", "temporary failure"},
-    {76, "5.5.0", "remote error in protocol"},
-    {77, "5.7.0", "permission denied"},
+    {64, "5.3.0", "command line usage error"},  {65, "5.6.0", "data format error"},
+    {66, "5.3.0", "cannot open input"},         {67, "5.1.1", "user unknown"},
+    {68, "5.1.2", "host name unknown"},         {69, "5.3.0", "service unavailable"},
+    {70, "5.3.0", "internal software error"},   {71, "4.3.0", "system resource problem"},
+    {72, "5.3.0", "critical OS file missing"},  {73, "5.2.0", "can't create user output file"},
+    {74, "5.3.0", "input/output error"},        {75, "4.3.0", "temporary failure"},
+    {76, "5.5.0", "remote error in protocol"},  {77, "5.7.0", "permission denied"},
     {78, "5.3.5", "local configuration error"},
 };
 
@@ -99,7 +92,7 @@ static int pipe_ms_left(PIPE_IO *io)
         io->timed_out = 1;
         return 0;
     }
-    return ms > 1000000 ? 1000000 : (int) ms;
+    return ms > 1000000 ? 1000000 : (int)ms;
 }
 
 /* pipe_drain - read the output that is there now */
@@ -121,7 +114,7 @@ static void pipe_drain(PIPE_IO *io)
         if (vstring_len(io->output) < PIPE_COMMAND_OUTPUT_MAX) {
             size_t room = PIPE_COMMAND_OUTPUT_MAX - vstring_len(io->output);
 
-            vstring_memcat(io->output, buf, (size_t) n < room ? (size_t) n : room);
+            vstring_memcat(io->output, buf, (size_t)n < room ? (size_t)n : room);
         }
     }
 }
@@ -134,7 +127,7 @@ static ssize_t pipe_write(int fd, void *buf, size_t len, int timeout, void *cont
     int wait_ms;
     ssize_t n;
 
-    (void) timeout;
+    (void)timeout;
     for (;;) {
         if ((wait_ms = pipe_ms_left(io)) == 0) {
             errno = ETIMEDOUT;
@@ -178,21 +171,21 @@ static void pipe_child(const PIPE_COMMAND_ARGS *args, int in_fd, int out_fd)
     struct rlimit rl;
 
     sig_child_reset();
-    (void) setsid();
+    (void)setsid();
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
         _exit(71);
-    (void) close_range(3, ~0U, 0);
+    (void)close_range(3, ~0U, 0);
     if (getuid() == 0 || geteuid() == 0) {
         if (args->uid == 0) {
             dprintf(1, "refusing to run a command as root\n");
             _exit(75);
         }
-        msg_set_cleanup(NULL);  /* the parent's hook must not run here */
+        msg_set_cleanup(NULL); /* the parent's hook must not run here */
         set_ugid(args->uid, args->gid, args->user);
     }
     if (args->file_limit > 0) {
-        rl.rlim_cur = rl.rlim_max = (rlim_t) args->file_limit;
-        (void) setrlimit(RLIMIT_FSIZE, &rl);
+        rl.rlim_cur = rl.rlim_max = (rlim_t)args->file_limit;
+        (void)setrlimit(RLIMIT_FSIZE, &rl);
     }
     if (args->cwd && chdir(args->cwd) < 0) {
         dprintf(1, "chdir %s: %s\n", args->cwd, strerror(errno));
@@ -210,7 +203,7 @@ static void pipe_output_text(VSTRING *output)
     char *cp;
 
     for (cp = vstring_str(output); cp < vstring_end(output); cp++)
-        if (iscntrl((unsigned char) *cp))
+        if (iscntrl((unsigned char)*cp))
             *cp = ' ';
     vstring_trim_right(output);
     cp = vstring_str(output);
@@ -232,14 +225,14 @@ static int pipe_output_dsn(const char *text, VSTRING *dsn)
     for (int part = 0; part < 2; part++) {
         if (*cp++ != '.')
             return 0;
-        for (digits = 0; isdigit((unsigned char) *cp); cp++)
+        for (digits = 0; isdigit((unsigned char)*cp); cp++)
             digits++;
         if (digits < 1 || digits > 3)
             return 0;
     }
     if (*cp != 0 && *cp != ' ')
         return 0;
-    vstring_strncpy(dsn, text, (size_t) (cp - text));
+    vstring_strncpy(dsn, text, (size_t)(cp - text));
     return 1;
 }
 
@@ -294,10 +287,10 @@ static int pipe_wait(PIPE_IO *io, pid_t pid)
         if (rc == pid)
             break;
         if (rc < 0 && errno != EINTR)
-            msg_fatal("waitpid %ld: %m", (long) pid);
+            msg_fatal("waitpid %ld: %m", (long)pid);
         if ((wait_ms = pipe_ms_left(io)) == 0) {
-            (void) kill(-pid, SIGKILL);
-            (void) kill(pid, SIGKILL);
+            (void)kill(-pid, SIGKILL);
+            (void)kill(pid, SIGKILL);
             while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
                 ;
             break;
@@ -363,26 +356,26 @@ int pipe_command(const PIPE_COMMAND_ARGS *args, VSTRING *dsn, VSTRING *why)
         io.deadline.tv_sec += args->time_limit;
         io.has_deadline = 1;
     }
-    (void) non_blocking(in_pipe[1], 1);
-    (void) non_blocking(out_pipe[0], 1);
+    (void)non_blocking(in_pipe[1], 1);
+    (void)non_blocking(out_pipe[0], 1);
 
     memset(&ign, 0, sizeof(ign));
     ign.sa_handler = SIG_IGN;
     sigemptyset(&ign.sa_mask);
-    (void) sigaction(SIGPIPE, &ign, &old_pipe);
+    (void)sigaction(SIGPIPE, &ign, &old_pipe);
     fp = vstream_fdopen(in_pipe[1], O_WRONLY);
     vstream_set_io(fp, NULL, pipe_write, &io);
     rc = args->write_fn(fp, args->context, why);
     if (rc == MAILBOX_COPY_OK && vstream_fflush(fp) == VSTREAM_EOF)
         rc = MAILBOX_COPY_ERR_WRITE;
     vstream_set_io(fp, NULL, NULL, NULL);
-    (void) vstream_fdclose(fp);
+    (void)vstream_fdclose(fp);
     close(in_pipe[1]);
-    (void) sigaction(SIGPIPE, &old_pipe, NULL);
+    (void)sigaction(SIGPIPE, &old_pipe, NULL);
 
     if (rc == MAILBOX_COPY_ERR_READ) {
-        (void) kill(-pid, SIGKILL);
-        (void) kill(pid, SIGKILL);
+        (void)kill(-pid, SIGKILL);
+        (void)kill(pid, SIGKILL);
     }
     wstatus = pipe_wait(&io, pid);
     close(out_pipe[0]);

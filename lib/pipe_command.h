@@ -56,15 +56,15 @@
 #include "mailbox_copy.h"
 #include "vstring.h"
 
-#define PIPE_COMMAND_OUTPUT_MAX 1000   /* bytes of command output kept */
+#define PIPE_COMMAND_OUTPUT_MAX 1000 /* bytes of command output kept */
 #define PIPE_COMMAND_DEF_SHELL "/bin/sh -c"
 
 typedef struct PIPE_COMMAND_ARGS {
-    const char *command;       /* the command text */
-    const char *shell;         /* "/bin/sh -c" style prefix; NULL/"" = default */
-    char **env;                /* whole environment; NULL = empty */
-    const char *cwd;           /* working directory of the command, or NULL */
-    uid_t uid;                 /* identity of the command (root callers) */
+    const char *command; /* the command text */
+    const char *shell;   /* "/bin/sh -c" style prefix; NULL/"" = default */
+    char **env;          /* whole environment; NULL = empty */
+    const char *cwd;     /* working directory of the command, or NULL */
+    uid_t uid;           /* identity of the command (root callers) */
     gid_t gid;
     const char *user;          /* group list of this user; NULL = gid alone */
     int time_limit;            /* seconds; 0 = none */

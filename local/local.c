@@ -100,7 +100,7 @@ static void local_deliver_rcpt(DELIVER_REQUEST *req, int i, VSTREAM *queue, HTAB
     attr.delivered = req->rcpt[i].address;
     attr.exp_type = LOCAL_EXP_NONE;
     attr.exp_from = "";
-    (void) local_recipient(&state, &attr);
+    (void)local_recipient(&state, &attr);
     local_finish(&state);
 }
 
@@ -111,19 +111,19 @@ static void local_service(VSTREAM *stream, const char *service, char **args)
     VSTREAM *queue;
     HTABLE *dup;
 
-    (void) service;
-    (void) args;
+    (void)service;
+    (void)args;
     if ((req = deliver_request_read(stream)) == NULL)
         return;
     if ((queue = deliver_request_open(req)) == NULL) {
-        (void) deliver_request_done(req, DEL_STAT_DEFER);
+        (void)deliver_request_done(req, DEL_STAT_DEFER);
         return;
     }
     dup = htable_create(10);
     for (int i = 0; i < req->rcpt_count; i++)
         local_deliver_rcpt(req, i, queue, dup);
     htable_free(dup, NULL);
-    (void) deliver_request_done(req, DEL_STAT_OK);
+    (void)deliver_request_done(req, DEL_STAT_OK);
 }
 
 /* local_pre_init - open tables while the process may still be root */
@@ -132,8 +132,8 @@ static void local_pre_init(const char *service, char **args)
     UGID_USER pw;
     int rc;
 
-    (void) service;
-    (void) args;
+    (void)service;
+    (void)args;
     local_alias_maps = maps_create("alias_maps", var_alias_maps, DICT_FLAG_DEFAULT);
     local_mbox_cmd_maps =
         maps_create("mailbox_command_maps", var_mailbox_command_maps, DICT_FLAG_DEFAULT);

@@ -23,7 +23,7 @@
 #include "set_ugid.h"
 #include "vstring.h"
 
-#define LOCAL_LEVEL_MAX 20          /* nested alias/.forward/:include: steps */
+#define LOCAL_LEVEL_MAX 20           /* nested alias/.forward/:include: steps */
 #define LOCAL_FILE_MAX (1024 * 1024) /* bytes of a .forward or :include: file */
 #define LOCAL_RELAY "local"
 
@@ -38,7 +38,7 @@
 #define LOCAL_FLAG_NO_FORWARD (1 << 1) /* "\user" or a .forward naming its owner */
 
 typedef struct LOCAL_PRIVS {
-    uid_t uid;              /* identity for file and command destinations */
+    uid_t uid; /* identity for file and command destinations */
     gid_t gid;
     char name[UGID_NAME_MAX]; /* user name for the group list and $USER, or "" */
     char home[UGID_PATH_MAX];
@@ -47,23 +47,23 @@ typedef struct LOCAL_PRIVS {
 
 typedef struct LOCAL_ATTR {
     const struct LOCAL_ATTR *parent;
-    int level;               /* 0 for the queue file recipient */
-    int flags;               /* LOCAL_FLAG_* */
-    const char *recipient;   /* the address handled at this step (internal form) */
-    const char *sender;      /* envelope sender of copies made from here */
-    const char *delivered;   /* Delivered-To: of copies made from here */
-    int exp_type;            /* LOCAL_EXP_*: what produced recipient */
-    const char *exp_from;    /* alias name, .forward or :include: path */
+    int level;                /* 0 for the queue file recipient */
+    int flags;                /* LOCAL_FLAG_* */
+    const char *recipient;    /* the address handled at this step (internal form) */
+    const char *sender;       /* envelope sender of copies made from here */
+    const char *delivered;    /* Delivered-To: of copies made from here */
+    int exp_type;             /* LOCAL_EXP_*: what produced recipient */
+    const char *exp_from;     /* alias name, .forward or :include: path */
     const LOCAL_PRIVS *privs; /* for file and command destinations; NULL at level 0 */
 } LOCAL_ATTR;
 
 typedef struct LOCAL_STATE {
     DELIVER_REQUEST *req;
-    int index;               /* req->rcpt[index] */
-    VSTREAM *queue;          /* the queue file */
-    HTABLE *dup;             /* destinations already handled in this request */
+    int index;                   /* req->rcpt[index] */
+    VSTREAM *queue;              /* the queue file */
+    HTABLE *dup;                 /* destinations already handled in this request */
     int sent, bounced, deferred; /* leaf outcomes */
-    int direct;              /* the outcome went through deliver_sent/defer/bounce */
+    int direct;                  /* the outcome went through deliver_sent/defer/bounce */
 } LOCAL_STATE;
 
 /* local.c */
@@ -111,10 +111,10 @@ int local_expand(VSTRING *out, const char *pattern, const LOCAL_VARS *vars, cons
 /* local_status.c */
 int local_sent(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *dsn, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-int local_defer(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *dsn, const char *fmt,
-                ...) __attribute__((format(printf, 4, 5)));
-int local_bounce(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *dsn, const char *fmt,
-                 ...) __attribute__((format(printf, 4, 5)));
+int local_defer(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *dsn, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int local_bounce(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *dsn, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 int local_outcome(LOCAL_STATE *state, const LOCAL_ATTR *attr, int mailbox_status, const char *dsn,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void local_finish(LOCAL_STATE *state);

@@ -110,7 +110,7 @@ int local_command(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *comman
         rc = local_bounce(state, attr, "5.3.5", "empty command");
         goto done;
     }
-    if (local_dup(state, "command %ld %s", (long) privs->uid, command)) {
+    if (local_dup(state, "command %ld %s", (long)privs->uid, command)) {
         rc = MAILBOX_OK;
         goto done;
     }
@@ -181,7 +181,7 @@ int local_command(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *comman
     args.uid = privs->uid;
     args.gid = privs->gid;
     args.user = *privs->name ? privs->name : NULL;
-    args.time_limit = (int) var_command_time_limit;
+    args.time_limit = (int)var_command_time_limit;
     args.file_limit = var_mailbox_size_limit;
     args.write_fn = mailbox_copy;
     args.context = &src;

@@ -77,7 +77,7 @@ static long local_group(const char *s, size_t len, char open, char close)
         if (s[i] == open)
             depth++;
         else if (s[i] == close && --depth == 0)
-            return (long) i;
+            return (long)i;
     }
     return -1;
 }
@@ -106,8 +106,8 @@ static long local_expand_ref(VSTRING *out, const char *s, size_t len, const LOCA
             vstring_free(name);
             return -1;
         }
-        blen = (size_t) end - 1;
-        for (n = 0; n < blen && (isalnum((unsigned char) body[n]) || body[n] == '_'); n++)
+        blen = (size_t)end - 1;
+        for (n = 0; n < blen && (isalnum((unsigned char)body[n]) || body[n] == '_'); n++)
             ;
         vstring_strncpy(name, body, n);
         value = local_lookup(vars, vstring_str(name), &owned);
@@ -133,7 +133,7 @@ static long local_expand_ref(VSTRING *out, const char *s, size_t len, const LOCA
         myfree(owned);
         used = end + 1;
     } else {
-        for (n = 0; n < len && (isalnum((unsigned char) s[n]) || s[n] == '_'); n++)
+        for (n = 0; n < len && (isalnum((unsigned char)s[n]) || s[n] == '_'); n++)
             ;
         if (n == 0) {
             vstring_addch(out, '$');
@@ -144,7 +144,7 @@ static long local_expand_ref(VSTRING *out, const char *s, size_t len, const LOCA
         value = local_lookup(vars, vstring_str(name), &owned);
         local_put_value(out, value ? value : "", filter);
         myfree(owned);
-        used = (long) n;
+        used = (long)n;
     }
     vstring_free(name);
     return used;
@@ -169,7 +169,7 @@ static int local_expand_text(VSTRING *out, const char *s, size_t len, const LOCA
             used = local_expand_ref(out, s + i + 1, len - i - 1, vars, filter, why, depth);
             if (used < 0)
                 return -1;
-            i += (size_t) used;
+            i += (size_t)used;
         }
         if (vstring_len(out) > LOCAL_EXPAND_MAX) {
             vstring_strcpy(why, "result too long");

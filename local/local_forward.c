@@ -101,25 +101,25 @@ int local_forward(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *addres
     int fd;
     int rc;
 
-    if ((fd = unix_connect(CLEANUP_SERVICE_PATH, (int) var_ipc_timeout, why)) < 0) {
+    if ((fd = unix_connect(CLEANUP_SERVICE_PATH, (int)var_ipc_timeout, why)) < 0) {
         msg_warn("connect to %s: %s", CLEANUP_SERVICE_PATH, vstring_str(why));
-        rc = local_defer(state, attr, "4.3.0", "mail system is down: cannot forward to %s",
-                         address);
+        rc =
+            local_defer(state, attr, "4.3.0", "mail system is down: cannot forward to %s", address);
         goto out;
     }
     fp = vstream_fdopen(fd, O_RDWR);
     vstream_set_path(fp, CLEANUP_SERVICE_PATH);
-    vstream_set_timeout(fp, (int) var_ipc_timeout);
+    vstream_set_timeout(fp, (int)var_ipc_timeout);
     if (attr_scan(fp, ATTR_FLAG_STRICT, ATTR_GET_STR("queue_id", queue_id), ATTR_END) != 1 ||
         attr_print(fp, ATTR_INT("flags", CLEANUP_FLAG_MAP_OK), ATTR_END) < 0) {
         vstream_fclose(fp);
-        rc = local_defer(state, attr, "4.3.0", "mail system is down: cannot forward to %s",
-                         address);
+        rc =
+            local_defer(state, attr, "4.3.0", "mail system is down: cannot forward to %s", address);
         goto out;
     }
 
-    rec_fprintf(fp, REC_TYPE_TIME, "%ld.%06ld", (long) req->arrival.tv_sec,
-                (long) req->arrival.tv_usec);
+    rec_fprintf(fp, REC_TYPE_TIME, "%ld.%06ld", (long)req->arrival.tv_sec,
+                (long)req->arrival.tv_usec);
     rec_fprintf(fp, REC_TYPE_ATTR, "%s=%s", CLEANUP_ATTR_ORIGIN, "local");
     if (*req->encoding)
         rec_fprintf(fp, REC_TYPE_ATTR, "%s=%s", CLEANUP_ATTR_ENCODING, req->encoding);
@@ -140,7 +140,7 @@ int local_forward(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *addres
     if (attr->delivered && local_in_list(var_prepend_delivered_header, "forward"))
         rec_fprintf(fp, REC_TYPE_NORM, "Delivered-To: %s", attr->delivered);
     if (local_forward_content(state, fp) < 0) {
-        vstream_fclose(fp);   /* cleanup removes the unfinished file */
+        vstream_fclose(fp); /* cleanup removes the unfinished file */
         rc = local_defer(state, attr, "4.3.0", "error reading message: queue file read error");
         goto out;
     }
@@ -150,19 +150,18 @@ int local_forward(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *addres
         attr_scan(fp, ATTR_FLAG_MISSING, ATTR_GET_INT("status", &status),
                   ATTR_GET_STR("reason", reason), ATTR_END) != 2) {
         vstream_fclose(fp);
-        rc = local_defer(state, attr, "4.3.0", "mail system is down: cannot forward to %s",
-                         address);
+        rc =
+            local_defer(state, attr, "4.3.0", "mail system is down: cannot forward to %s", address);
         goto out;
     }
     vstream_fclose(fp);
     if (status == CLEANUP_STAT_OK) {
         rc = local_sent(state, attr, "2.0.0", "forwarded as %s", vstring_str(queue_id));
-    } else if (vstring_str(reason)[0] == '5' && !(status & (CLEANUP_STAT_BAD |
-                                                             CLEANUP_STAT_WRITE |
-                                                             CLEANUP_STAT_DEFER))) {
-        rc = local_bounce(state, attr, local_reason_dsn(vstring_str(reason), code, sizeof(code),
-                                                        "5.0.0"),
-                          "%s", vstring_str(reason));
+    } else if (vstring_str(reason)[0] == '5' &&
+               !(status & (CLEANUP_STAT_BAD | CLEANUP_STAT_WRITE | CLEANUP_STAT_DEFER))) {
+        rc = local_bounce(state, attr,
+                          local_reason_dsn(vstring_str(reason), code, sizeof(code), "5.0.0"), "%s",
+                          vstring_str(reason));
     } else {
         rc = local_defer(state, attr,
                          local_reason_dsn(vstring_str(reason), code, sizeof(code), "4.3.0"),

@@ -100,9 +100,9 @@ static void local_mbox_opts(MBOX_OPTS *opts)
 {
     mbox_opts_init(opts);
     opts->lock = local_lock_style();
-    opts->lock_attempts = (int) var_deliver_lock_attempts;
-    opts->lock_delay = (int) var_deliver_lock_delay;
-    opts->stale_time = (int) var_stale_lock_time;
+    opts->lock_attempts = (int)var_deliver_lock_attempts;
+    opts->lock_delay = (int)var_deliver_lock_delay;
+    opts->stale_time = (int)var_stale_lock_time;
     opts->limit = var_mailbox_size_limit;
 }
 
@@ -112,19 +112,24 @@ static int local_maildir(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char 
 {
     VSTRING *dsn = vstring_alloc(10);
     VSTRING *why = vstring_alloc(100);
+    VSTRING *stable = vstring_alloc(50);
     MAILBOX_SRC src;
     int status;
 
     local_src(state, attr, &src, delivered, flags);
-    status = maildir_deliver(path, var_mailbox_size_limit, mailbox_copy, &src, dsn, why, NULL);
+    vstring_sprintf(stable, "%ld.Q%sR%lld", (long)state->req->arrival.tv_sec, state->req->queue_id,
+                    (long long)state->req->rcpt[state->index].offset);
+    status = maildir_deliver(path, vstring_str(stable), var_mailbox_size_limit, mailbox_copy, &src,
+                             dsn, why, NULL);
     local_reset_privs();
     if (status == MAILBOX_OK)
         status = local_sent(state, attr, "2.0.0", "delivered to maildir");
     else
-        status = local_outcome(state, attr, status, vstring_str(dsn),
-                               "maildir delivery failed: %s", vstring_str(why));
+        status = local_outcome(state, attr, status, vstring_str(dsn), "maildir delivery failed: %s",
+                               vstring_str(why));
     vstring_free(dsn);
     vstring_free(why);
+    vstring_free(stable);
     return status;
 }
 
@@ -270,9 +275,8 @@ done:
 int local_file(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *path)
 {
     const LOCAL_PRIVS *privs = attr->privs ? attr->privs : &local_default_privs;
-    const char *delivered = local_in_list(var_prepend_delivered_header, "file")
-                                ? attr->recipient
-                                : NULL;
+    const char *delivered =
+        local_in_list(var_prepend_delivered_header, "file") ? attr->recipient : NULL;
     VSTRING *dsn = vstring_alloc(10);
     VSTRING *why = vstring_alloc(100);
     MAILBOX_SRC src;
@@ -300,8 +304,8 @@ int local_file(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *path)
     if (rc == MAILBOX_OK)
         rc = local_sent(state, attr, "2.0.0", "delivered to file: %s", path);
     else
-        rc = local_outcome(state, attr, rc, vstring_str(dsn), "cannot append message to file %s: %s",
-                           path, vstring_str(why));
+        rc = local_outcome(state, attr, rc, vstring_str(dsn),
+                           "cannot append message to file %s: %s", path, vstring_str(why));
 done:
     vstring_free(dsn);
     vstring_free(why);

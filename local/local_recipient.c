@@ -44,8 +44,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 
-void local_split(const char *addr, VSTRING *user, VSTRING *ext, VSTRING *domain,
-                 VSTRING *localpart)
+void local_split(const char *addr, VSTRING *user, VSTRING *ext, VSTRING *domain, VSTRING *localpart)
 {
     VSTRING *lp = vstring_alloc(50);
     VSTRING *dom = vstring_alloc(50);
@@ -53,7 +52,7 @@ void local_split(const char *addr, VSTRING *user, VSTRING *ext, VSTRING *domain,
     size_t pos;
     int split = 1;
 
-    (void) address_split(addr, lp, dom);
+    (void)address_split(addr, lp, dom);
     vstring_lowercase(lp);
     len = vstring_len(lp);
     if (*var_recipient_delimiter == 0)
@@ -64,7 +63,7 @@ void local_split(const char *addr, VSTRING *user, VSTRING *ext, VSTRING *domain,
         split = 0;
     pos = split ? strcspn(vstring_str(lp), var_recipient_delimiter) : len;
     if (pos == 0)
-        pos = len;  /* a local part that starts with the delimiter has no extension */
+        pos = len; /* a local part that starts with the delimiter has no extension */
     if (user)
         vstring_strncpy(user, vstring_str(lp), pos);
     if (ext)
@@ -154,7 +153,7 @@ static int local_dot_forward(LOCAL_STATE *state, const LOCAL_ATTR *attr, const U
 
         argv_free(words);
         if (empty)
-            continue;  /* an empty .forward: the mailbox */
+            continue; /* an empty .forward: the mailbox */
         *found = 1;
         memset(&privs, 0, sizeof(privs));
         privs.uid = pw->uid;
@@ -163,7 +162,7 @@ static int local_dot_forward(LOCAL_STATE *state, const LOCAL_ATTR *attr, const U
         strcpy(privs.home, pw->home);
         strcpy(privs.shell, pw->shell);
         if (pw->uid == 0)
-            privs = local_default_privs;  /* root's .forward: never as root */
+            privs = local_default_privs; /* root's .forward: never as root */
         child = *attr;
         child.parent = attr;
         child.level = attr->level + 1;

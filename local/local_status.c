@@ -60,7 +60,7 @@ static const char *local_top_orig(const LOCAL_STATE *state)
 
 static double local_tv_diff(const struct timeval *a, const struct timeval *b)
 {
-    double d = (double) (a->tv_sec - b->tv_sec) + (double) (a->tv_usec - b->tv_usec) / 1e6;
+    double d = (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_usec - b->tv_usec) / 1e6;
 
     return d > 0 ? d : 0;
 }
@@ -69,7 +69,7 @@ static double local_tv_diff(const struct timeval *a, const struct timeval *b)
 static void local_clean(VSTRING *buf)
 {
     for (char *cp = vstring_str(buf); *cp; cp++)
-        if ((unsigned char) *cp < 0x20 || *cp == 0x7f)
+        if ((unsigned char)*cp < 0x20 || *cp == 0x7f)
             *cp = ' ';
     vstring_trim_right(buf);
 }
@@ -135,15 +135,15 @@ static int local_note(LOCAL_STATE *state, const char *to, const char *dir, const
     const DELIVER_RCPT *rcpt = state->req->rcpt + state->index;
     DELIVER_NOTE note;
 
-    note.recipient = (char *) to;
-    note.orig_recipient = (char *) local_top_orig(state);
+    note.recipient = (char *)to;
+    note.orig_recipient = (char *)local_top_orig(state);
     note.offset = rcpt->offset;
     note.notify = rcpt->notify;
     note.orcpt = rcpt->orcpt;
-    note.status = (char *) dsn;
-    note.action = (char *) action;
-    note.reason = (char *) reason;
-    note.relay = (char *) LOCAL_RELAY;
+    note.status = (char *)dsn;
+    note.action = (char *)action;
+    note.reason = (char *)reason;
+    note.relay = (char *)LOCAL_RELAY;
     note.time = time(NULL);
     return deliver_note_append(state->req, dir, &note);
 }
@@ -163,17 +163,16 @@ static int local_record(LOCAL_STATE *state, const LOCAL_ATTR *attr, int outcome,
         /* the queue file recipient itself: one outcome, through deliver_status */
         state->direct = 1;
         if (outcome == MAILBOX_OK) {
-            (void) deliver_sent(state->req, i, LOCAL_RELAY, dsn, "%s", vstring_str(reason));
+            (void)deliver_sent(state->req, i, LOCAL_RELAY, dsn, "%s", vstring_str(reason));
             state->sent++;
-        } else if (outcome == MAILBOX_BOUNCE &&
-                   deliver_bounce(state->req, i, LOCAL_RELAY, dsn, "%s", vstring_str(reason)) ==
-                       0) {
+        } else if (outcome == MAILBOX_BOUNCE && deliver_bounce(state->req, i, LOCAL_RELAY, dsn,
+                                                               "%s", vstring_str(reason)) == 0) {
             state->bounced++;
         } else {
             if (outcome != MAILBOX_BOUNCE)
-                (void) deliver_defer(state->req, i, LOCAL_RELAY, dsn, "%s", vstring_str(reason));
+                (void)deliver_defer(state->req, i, LOCAL_RELAY, dsn, "%s", vstring_str(reason));
             outcome = state->req->rcpt[i].result == DELIVER_RESULT_BOUNCED ? MAILBOX_BOUNCE
-                                                                            : MAILBOX_DEFER;
+                                                                           : MAILBOX_DEFER;
             if (outcome == MAILBOX_BOUNCE)
                 state->bounced++;
             else
@@ -196,8 +195,8 @@ static int local_record(LOCAL_STATE *state, const LOCAL_ATTR *attr, int outcome,
     }
     if (attr->level > 0 && outcome == MAILBOX_DEFER) {
         local_dsn(code, dsn, '4');
-        (void) local_note(state, attr->recipient, DEFER_LOG_DIR, vstring_str(code),
-                          DELIVER_ACTION_DELAYED, vstring_str(reason));
+        (void)local_note(state, attr->recipient, DEFER_LOG_DIR, vstring_str(code),
+                         DELIVER_ACTION_DELAYED, vstring_str(reason));
         local_log(state, attr->recipient, vstring_str(code), "deferred", vstring_str(reason));
         state->deferred++;
     }
@@ -228,8 +227,7 @@ int local_defer(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *dsn, con
     return rc;
 }
 
-int local_bounce(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *dsn, const char *fmt,
-                 ...)
+int local_bounce(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *dsn, const char *fmt, ...)
 {
     va_list ap;
     int rc;
@@ -268,6 +266,6 @@ void local_finish(LOCAL_STATE *state)
     if (fp == NULL || rec_mark_done(fp, rcpt->offset) < 0)
         msg_warn("%s: cannot mark recipient %s done in the queue file: it may be delivered again",
                  req->queue_id, rcpt->address);
-    rcpt->result = state->sent > 0 || state->bounced == 0 ? DELIVER_RESULT_SENT
-                                                          : DELIVER_RESULT_BOUNCED;
+    rcpt->result =
+        state->sent > 0 || state->bounced == 0 ? DELIVER_RESULT_SENT : DELIVER_RESULT_BOUNCED;
 }

@@ -105,7 +105,7 @@ ARGV *local_token_split(const char *text)
 {
     ARGV *out = argv_alloc(5);
     VSTRING *tok = vstring_alloc(100);
-    int quoted = 0;   /* this destination had quotes */
+    int quoted = 0; /* this destination had quotes */
     int line_start = 1;
 
     for (const char *cp = text; *cp; cp++) {
@@ -119,7 +119,7 @@ ARGV *local_token_split(const char *text)
                     cp++;
                 if (*cp == 0)
                     break;
-                continue;  /* at the '\n' */
+                continue; /* at the '\n' */
             }
             line_start = 0;
         }
@@ -157,15 +157,14 @@ int local_read_file(const char *path, uid_t owner1, uid_t owner2, VSTRING *out, 
     vstring_reset(out);
     if ((fd = safe_open_existing(path, O_RDONLY, SAFE_OPEN_ANY_UID, &st, why)) < 0)
         return -1;
-    if (owner1 != (uid_t) -1 && st.st_uid != owner1 && st.st_uid != owner2) {
+    if (owner1 != (uid_t)-1 && st.st_uid != owner1 && st.st_uid != owner2) {
         close(fd);
-        vstring_sprintf(why, "file %s is owned by uid %ld, not by its user", path,
-                        (long) st.st_uid);
+        vstring_sprintf(why, "file %s is owned by uid %ld, not by its user", path, (long)st.st_uid);
         errno = EPERM;
         return -1;
     }
     while ((n = read(fd, buf, sizeof(buf))) > 0) {
-        vstring_memcat(out, buf, (size_t) n);
+        vstring_memcat(out, buf, (size_t)n);
         if (vstring_len(out) > LOCAL_FILE_MAX) {
             close(fd);
             vstring_sprintf(why, "file %s is larger than %d bytes", path, LOCAL_FILE_MAX);
@@ -231,13 +230,13 @@ int local_include(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char *path)
         goto done;
     }
     local_set_privs(reader->uid, reader->gid, reader->name);
-    rc = local_read_file(path, (uid_t) -1, (uid_t) -1, text, why, &st);
+    rc = local_read_file(path, (uid_t)-1, (uid_t)-1, text, why, &st);
     err = errno;
     local_reset_privs();
     if (rc < 0) {
         msg_warn("%s", vstring_str(why));
-        rc = local_outcome(state, attr, err == ENOENT || err == EPERM ? MAILBOX_BOUNCE
-                                                                        : MAILBOX_DEFER,
+        rc = local_outcome(state, attr,
+                           err == ENOENT || err == EPERM ? MAILBOX_BOUNCE : MAILBOX_DEFER,
                            err == ENOENT || err == EPERM ? "5.3.5" : "4.3.0",
                            "cannot open include file %s: %s", path, strerror(err));
         goto done;
@@ -283,8 +282,7 @@ static int local_address(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char 
         vstring_sprintf_append(addr, "@%s", var_myorigin);
     vstring_strcpy(key, vstring_str(addr));
     vstring_lowercase(key);
-    if (local_dup(state, "address %d %d %s %s", attr->level, flags, vstring_str(key),
-                  attr->sender))
+    if (local_dup(state, "address %d %d %s %s", attr->level, flags, vstring_str(key), attr->sender))
         goto done;
 
     child = *attr;
@@ -297,7 +295,7 @@ static int local_address(LOCAL_STATE *state, const LOCAL_ATTR *attr, const char 
         goto done;
     }
     reply = resolve_reply_alloc();
-    (void) resolve_addr(vstring_str(addr), reply);
+    (void)resolve_addr(vstring_str(addr), reply);
     if (reply->flags & RESOLVE_FLAG_FAIL) {
         rc = local_defer(state, &child, "4.3.0", "address resolver failure");
     } else if (reply->flags & RESOLVE_FLAG_ERROR) {

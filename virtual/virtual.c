@@ -102,7 +102,7 @@ static int virtual_lock_style(void)
 static void virtual_config_error(DELIVER_REQUEST *req, int i, const char *problem)
 {
     msg_warn("%s: %s", req->queue_id, problem);
-    (void) deliver_defer(req, i, VIRTUAL_RELAY, "4.3.5", "mail system configuration error");
+    (void)deliver_defer(req, i, VIRTUAL_RELAY, "4.3.5", "mail system configuration error");
 }
 
 /* virtual_deliver - one recipient */
@@ -112,6 +112,7 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
     VSTRING *path = vstring_alloc(100);
     VSTRING *dsn = vstring_alloc(10);
     VSTRING *why = vstring_alloc(100);
+    VSTRING *stable = vstring_alloc(50);
     MAILBOX_SRC src;
     MBOX_OPTS opts;
     const char *value;
@@ -122,12 +123,12 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
     /* 1. loops */
     switch (mailbox_header_find(queue, req->data_offset, "Delivered-To", rcpt->address)) {
     case 1:
-        (void) deliver_bounce(req, i, VIRTUAL_RELAY, "5.4.6", "mail forwarding loop for %s",
-                              rcpt->address);
+        (void)deliver_bounce(req, i, VIRTUAL_RELAY, "5.4.6", "mail forwarding loop for %s",
+                             rcpt->address);
         goto done;
     case -1:
-        (void) deliver_defer(req, i, VIRTUAL_RELAY, "4.3.0",
-                             "error reading message: queue file read error");
+        (void)deliver_defer(req, i, VIRTUAL_RELAY, "4.3.0",
+                            "error reading message: queue file read error");
         goto done;
     }
 
@@ -138,11 +139,10 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
     }
     switch (mail_addr_find(virtual_mailbox_maps, rcpt->address, &value, NULL)) {
     case DICT_STAT_ERROR:
-        (void) deliver_defer(req, i, VIRTUAL_RELAY, "4.3.0", "virtual_mailbox_maps lookup failure");
+        (void)deliver_defer(req, i, VIRTUAL_RELAY, "4.3.0", "virtual_mailbox_maps lookup failure");
         goto done;
     case DICT_STAT_NOTFOUND:
-        (void) deliver_bounce(req, i, VIRTUAL_RELAY, "5.1.1", "unknown user: \"%s\"",
-                              rcpt->address);
+        (void)deliver_bounce(req, i, VIRTUAL_RELAY, "5.1.1", "unknown user: \"%s\"", rcpt->address);
         goto done;
     }
     if (*value == 0 || strstr(value, "../") || strcmp(value, "..") == 0 ||
@@ -157,7 +157,7 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
     /* 3. its owner */
     switch (virtual_id(virtual_uid_maps, rcpt->address, &uid, why)) {
     case -1:
-        (void) deliver_defer(req, i, VIRTUAL_RELAY, "4.3.0", "%s", vstring_str(why));
+        (void)deliver_defer(req, i, VIRTUAL_RELAY, "4.3.0", "%s", vstring_str(why));
         goto done;
     case 0:
         virtual_config_error(req, i, vstring_str(why));
@@ -171,7 +171,7 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
     }
     switch (virtual_id(virtual_gid_maps, rcpt->address, &gid, why)) {
     case -1:
-        (void) deliver_defer(req, i, VIRTUAL_RELAY, "4.3.0", "%s", vstring_str(why));
+        (void)deliver_defer(req, i, VIRTUAL_RELAY, "4.3.0", "%s", vstring_str(why));
         goto done;
     case 0:
         virtual_config_error(req, i, vstring_str(why));
@@ -191,32 +191,34 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
     src.delivered = rcpt->address;
     src.orig_rcpt = *rcpt->orig ? rcpt->orig : rcpt->address;
     if (getuid() == 0)
-        set_eugid((uid_t) uid, (gid_t) gid, NULL);
+        set_eugid((uid_t)uid, (gid_t)gid, NULL);
     if (vstring_end(path)[-1] == '/') {
         src.flags = MAILBOX_COPY_MAILDIR;
-        status = maildir_deliver(vstring_str(path), var_virtual_mailbox_limit, mailbox_copy, &src,
-                                 dsn, why, NULL);
+        vstring_sprintf(stable, "%ld.Q%sR%lld", (long)req->arrival.tv_sec, req->queue_id,
+                        (long long)rcpt->offset);
+        status = maildir_deliver(vstring_str(path), vstring_str(stable), var_virtual_mailbox_limit,
+                                 mailbox_copy, &src, dsn, why, NULL);
         if (getuid() == 0)
             set_eugid(0, 0, NULL);
         if (status == MAILBOX_OK)
-            (void) deliver_sent(req, i, VIRTUAL_RELAY, "2.0.0", "delivered to maildir");
+            (void)deliver_sent(req, i, VIRTUAL_RELAY, "2.0.0", "delivered to maildir");
         else if (status == MAILBOX_BOUNCE)
-            (void) deliver_bounce(req, i, VIRTUAL_RELAY, vstring_str(dsn),
-                                  "maildir delivery failed: %s", vstring_str(why));
-        else
-            (void) deliver_defer(req, i, VIRTUAL_RELAY, vstring_str(dsn),
+            (void)deliver_bounce(req, i, VIRTUAL_RELAY, vstring_str(dsn),
                                  "maildir delivery failed: %s", vstring_str(why));
+        else
+            (void)deliver_defer(req, i, VIRTUAL_RELAY, vstring_str(dsn),
+                                "maildir delivery failed: %s", vstring_str(why));
         goto done;
     }
     src.flags = MAILBOX_COPY_MBOX;
     mbox_opts_init(&opts);
     opts.lock = virtual_lock_style();
-    opts.lock_attempts = (int) var_deliver_lock_attempts;
-    opts.lock_delay = (int) var_deliver_lock_delay;
-    opts.stale_time = (int) var_stale_lock_time;
+    opts.lock_attempts = (int)var_deliver_lock_attempts;
+    opts.lock_delay = (int)var_deliver_lock_delay;
+    opts.stale_time = (int)var_stale_lock_time;
     opts.limit = var_virtual_mailbox_limit;
     if (getuid() == 0)
-        opts.owner = (uid_t) uid;
+        opts.owner = (uid_t)uid;
     status = MAILBOX_OK;
     if ((slash = strrchr(vstring_str(path), '/')) != NULL && slash > vstring_str(path)) {
         *slash = 0;
@@ -234,19 +236,20 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
     if (getuid() == 0)
         set_eugid(0, 0, NULL);
     if (status == MAILBOX_OK)
-        (void) deliver_sent(req, i, VIRTUAL_RELAY, "2.0.0", "delivered to mailbox");
+        (void)deliver_sent(req, i, VIRTUAL_RELAY, "2.0.0", "delivered to mailbox");
     else if (status == MAILBOX_BOUNCE)
-        (void) deliver_bounce(req, i, VIRTUAL_RELAY, vstring_str(dsn),
-                              "delivery failed to mailbox %s: %s", vstring_str(path),
-                              vstring_str(why));
-    else
-        (void) deliver_defer(req, i, VIRTUAL_RELAY, vstring_str(dsn),
+        (void)deliver_bounce(req, i, VIRTUAL_RELAY, vstring_str(dsn),
                              "delivery failed to mailbox %s: %s", vstring_str(path),
                              vstring_str(why));
+    else
+        (void)deliver_defer(req, i, VIRTUAL_RELAY, vstring_str(dsn),
+                            "delivery failed to mailbox %s: %s", vstring_str(path),
+                            vstring_str(why));
 done:
     vstring_free(path);
     vstring_free(dsn);
     vstring_free(why);
+    vstring_free(stable);
 }
 
 /* virtual_service - one delivery request */
@@ -255,24 +258,24 @@ static void virtual_service(VSTREAM *stream, const char *service, char **args)
     DELIVER_REQUEST *req;
     VSTREAM *queue;
 
-    (void) service;
-    (void) args;
+    (void)service;
+    (void)args;
     if ((req = deliver_request_read(stream)) == NULL)
         return;
     if ((queue = deliver_request_open(req)) == NULL) {
-        (void) deliver_request_done(req, DEL_STAT_DEFER);
+        (void)deliver_request_done(req, DEL_STAT_DEFER);
         return;
     }
     for (int i = 0; i < req->rcpt_count; i++)
         virtual_deliver(req, i, queue);
-    (void) deliver_request_done(req, DEL_STAT_OK);
+    (void)deliver_request_done(req, DEL_STAT_OK);
 }
 
 /* virtual_pre_init - open the tables while still root */
 static void virtual_pre_init(const char *service, char **args)
 {
-    (void) service;
-    (void) args;
+    (void)service;
+    (void)args;
     virtual_mailbox_maps =
         maps_create("virtual_mailbox_maps", var_virtual_mailbox_maps, DICT_FLAG_DEFAULT);
     virtual_uid_maps = maps_create("virtual_uid_maps", var_virtual_uid_maps, DICT_FLAG_DEFAULT);

@@ -142,6 +142,8 @@ class Agent:
             me = pwd.getpwuid(os.getuid()).pw_name
             self.main["mail_owner"] = me
             self.main["default_privs"] = me
+        else:
+            self.main["mail_owner"] = "nobody"
         self.configure()
 
     def configure(self, **params):
@@ -296,7 +298,8 @@ class FakeCleanup:
     """
 
     def __init__(self, queue: Path, status=0, reason=""):
-        self.path = queue / "private" / "cleanup"
+        from instance import cleanup_service_path
+        self.path = queue / cleanup_service_path()
         self.status, self.reason = status, reason
         self.messages = []
         self.count = 0

@@ -7,7 +7,9 @@
  *	maildir_deliver(): directories created, exactly one complete file in
  *	new/ and nothing left in tmp/, unique names for many deliveries,
  *	size limit (bounce, nothing left), writer read error (defer, nothing
- *	left), a path that cannot be a directory (defer).
+ *	left), a path that cannot be a directory (defer); stable names:
+ *	a second delivery of the same copy, also by several processes at
+ *	once, leaves exactly one file.
  *	mailbox_copy() from a real queue file: the envelope lines each flag
  *	adds and their order, the null sender, long lines stored in pieces,
  *	"From " quoting, a blank line at the end, a corrupt queue file.
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -42,7 +45,7 @@ static int setup_dir(void **state)
 {
     const char *base = getenv("TMPDIR");
 
-    (void) state;
+    (void)state;
     snprintf(dir, sizeof(dir), "%s/maildir.XXXXXX", base && *base ? base : "/tmp");
     return mkdtemp(dir) ? 0 : -1;
 }
@@ -51,7 +54,7 @@ static int teardown_dir(void **state)
 {
     char cmd[300];
 
-    (void) state;
+    (void)state;
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
 }
@@ -85,7 +88,7 @@ static char *slurp(const char *path)
 
     assert_true(fd >= 0);
     while ((n = read(fd, buf, sizeof(buf))) > 0)
-        vstring_memcat(out, buf, (size_t) n);
+        vstring_memcat(out, buf, (size_t)n);
     close(fd);
     return vstring_export(out);
 }
@@ -93,7 +96,7 @@ static char *slurp(const char *path)
 /* a writer that writes a fixed text */
 static int write_text(VSTREAM *dst, void *context, VSTRING *why)
 {
-    vstream_fputs((const char *) context, dst);
+    vstream_fputs((const char *)context, dst);
     if (vstream_fflush(dst) == VSTREAM_EOF) {
         vstring_strcpy(why, "error writing message");
         return MAILBOX_COPY_ERR_WRITE;
@@ -104,7 +107,7 @@ static int write_text(VSTREAM *dst, void *context, VSTRING *why)
 /* a writer that writes a little, then fails to read its source */
 static int write_then_fail(VSTREAM *dst, void *context, VSTRING *why)
 {
-    (void) context;
+    (void)context;
     vstream_fputs("partial\n", dst);
     vstream_fflush(dst);
     vstring_strcpy(why, "error reading message: test");
@@ -119,10 +122,11 @@ static void test_deliver(void **state)
     char md[300], sub[320], last[600];
     char *text;
 
-    (void) state;
+    (void)state;
     snprintf(md, sizeof(md), "%s/a/b/Maildir/", dir);
-    assert_int_equal(maildir_deliver(md, 0, write_text, "Subject: hi\n\nbody\n", dsn, why, name),
-                     MAILBOX_OK);
+    assert_int_equal(
+        maildir_deliver(md, NULL, 0, write_text, "Subject: hi\n\nbody\n", dsn, why, name),
+        MAILBOX_OK);
     snprintf(sub, sizeof(sub), "%s/a/b/Maildir/new", dir);
     assert_int_equal(count_entries(sub, last, sizeof(last)), 1);
     assert_string_equal(last, vstring_str(name));
@@ -149,10 +153,11 @@ static void test_unique_names(void **state)
     VSTRING *why = vstring_alloc(10);
     char md[300], sub[320];
 
-    (void) state;
+    (void)state;
     snprintf(md, sizeof(md), "%s/many", dir);
     for (int i = 0; i < 200; i++)
-        assert_int_equal(maildir_deliver(md, 0, write_text, "x\n", dsn, why, NULL), MAILBOX_OK);
+        assert_int_equal(maildir_deliver(md, NULL, 0, write_text, "x\n", dsn, why, NULL),
+                         MAILBOX_OK);
     snprintf(sub, sizeof(sub), "%s/many/new", dir);
     assert_int_equal(count_entries(sub, NULL, 0), 200);
     vstring_free(dsn);
@@ -166,14 +171,15 @@ static void test_limit_and_errors(void **state)
     char md[300], sub[320], big[5000];
     int fd;
 
-    (void) state;
+    (void)state;
     memset(big, 'a', sizeof(big) - 2);
     big[sizeof(big) - 2] = '\n';
     big[sizeof(big) - 1] = 0;
     snprintf(md, sizeof(md), "%s/lim", dir);
 
     /* over the limit: bounced as mailbox full, nothing anywhere */
-    assert_int_equal(maildir_deliver(md, 1000, write_text, big, dsn, why, NULL), MAILBOX_BOUNCE);
+    assert_int_equal(maildir_deliver(md, NULL, 1000, write_text, big, dsn, why, NULL),
+                     MAILBOX_BOUNCE);
     assert_string_equal(vstring_str(dsn), "5.2.2");
     assert_non_null(strstr(vstring_str(why), "error writing message: File too large"));
     snprintf(sub, sizeof(sub), "%s/lim/new", dir);
@@ -182,10 +188,10 @@ static void test_limit_and_errors(void **state)
     assert_int_equal(count_entries(sub, NULL, 0), 0);
 
     /* under the limit */
-    assert_int_equal(maildir_deliver(md, 10000, write_text, big, dsn, why, NULL), MAILBOX_OK);
+    assert_int_equal(maildir_deliver(md, NULL, 10000, write_text, big, dsn, why, NULL), MAILBOX_OK);
 
     /* the writer cannot read the queue file: deferred, nothing left */
-    assert_int_equal(maildir_deliver(md, 0, write_then_fail, NULL, dsn, why, NULL),
+    assert_int_equal(maildir_deliver(md, NULL, 0, write_then_fail, NULL, dsn, why, NULL),
                      MAILBOX_DEFER);
     assert_string_equal(vstring_str(dsn), "4.3.0");
     assert_string_equal(vstring_str(why), "error reading message: test");
@@ -199,7 +205,8 @@ static void test_limit_and_errors(void **state)
     fd = open(md, O_CREAT | O_WRONLY, 0600);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(maildir_deliver(md, 0, write_text, "x\n", dsn, why, NULL), MAILBOX_DEFER);
+    assert_int_equal(maildir_deliver(md, NULL, 0, write_text, "x\n", dsn, why, NULL),
+                     MAILBOX_DEFER);
     assert_string_equal(vstring_str(dsn), "4.2.0");
     assert_non_null(strstr(vstring_str(why), "create maildir directory"));
 
@@ -207,12 +214,63 @@ static void test_limit_and_errors(void **state)
     snprintf(sub, sizeof(sub), "%s/link", dir);
     snprintf(md, sizeof(md), "%s/lim", dir);
     assert_int_equal(symlink(md, sub), 0);
-    assert_int_equal(maildir_deliver(sub, 0, write_text, "x\n", dsn, why, NULL), MAILBOX_OK);
+    assert_int_equal(maildir_deliver(sub, NULL, 0, write_text, "x\n", dsn, why, NULL), MAILBOX_OK);
     snprintf(sub, sizeof(sub), "%s/lim/new", dir);
     assert_int_equal(count_entries(sub, NULL, 0), 2);
 
     vstring_free(dsn);
     vstring_free(why);
+}
+
+static void test_stable_name(void **state)
+{
+    VSTRING *dsn = vstring_alloc(10);
+    VSTRING *why = vstring_alloc(10);
+    VSTRING *name = vstring_alloc(10);
+    char md[300], sub[320], last[600];
+    char *text;
+    pid_t pids[8];
+    int status;
+
+    (void)state;
+    snprintf(md, sizeof(md), "%s/stable", dir);
+    assert_int_equal(
+        maildir_deliver(md, "1700000000.QABC123R456", 0, write_text, "one\n", dsn, why, name),
+        MAILBOX_OK);
+    assert_non_null(strstr(vstring_str(name), "/new/1700000000.QABC123R456."));
+    /* the same copy again: nothing new, the first one kept */
+    assert_int_equal(
+        maildir_deliver(md, "1700000000.QABC123R456", 0, write_text, "two\n", dsn, why, NULL),
+        MAILBOX_OK);
+    snprintf(sub, sizeof(sub), "%s/stable/new", dir);
+    assert_int_equal(count_entries(sub, last, sizeof(last)), 1);
+    text = slurp(last);
+    assert_string_equal(text, "one\n");
+    myfree(text);
+    /* another copy */
+    assert_int_equal(
+        maildir_deliver(md, "1700000000.QABC123R789", 0, write_text, "3\n", dsn, why, NULL),
+        MAILBOX_OK);
+    assert_int_equal(count_entries(sub, NULL, 0), 2);
+
+    /* eight processes deliver the same copy at once: one file, no tmp left */
+    for (int i = 0; i < 8; i++) {
+        if ((pids[i] = fork()) == 0)
+            _exit(maildir_deliver(md, "1700000001.QRACER1", 0, write_text, "race\n", dsn, why,
+                                  NULL) == MAILBOX_OK
+                      ? 0
+                      : 1);
+    }
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    assert_int_equal(count_entries(sub, NULL, 0), 3);
+    snprintf(sub, sizeof(sub), "%s/stable/tmp", dir);
+    assert_int_equal(count_entries(sub, NULL, 0), 0);
+    vstring_free(dsn);
+    vstring_free(why);
+    vstring_free(name);
 }
 
 /* make_queue_file - a queue file with the given content lines; returns its stream */
@@ -275,7 +333,7 @@ static void test_copy(void **state)
     char *text;
     int rc;
 
-    (void) state;
+    (void)state;
     memset(&src, 0, sizeof(src));
     src.queue = make_queue_file(lines, 7, 7, &offset);
     src.data_offset = offset;
@@ -343,7 +401,7 @@ static void test_copy_truncated(void **state)
     char *text;
     int rc;
 
-    (void) state;
+    (void)state;
     snprintf(path, sizeof(path), "%s/trunc.XXXXXX", dir);
     int fd = mkstemp(path);
 
@@ -353,7 +411,7 @@ static void test_copy_truncated(void **state)
     offset = 0;
     rec_put(fp, REC_TYPE_MESG, "", 0);
     rec_put(fp, REC_TYPE_NORM, "line", 4);
-    vstream_fflush(fp);  /* no XTRA: the file ends early */
+    vstream_fflush(fp); /* no XTRA: the file ends early */
     memset(&src, 0, sizeof(src));
     src.queue = fp;
     src.data_offset = offset;
@@ -381,7 +439,7 @@ static void test_header_find(void **state)
     VSTREAM *fp;
     off_t offset;
 
-    (void) state;
+    (void)state;
     fp = make_queue_file(lines, 8, 2048, &offset);
     assert_int_equal(mailbox_header_find(fp, offset, "Delivered-To", "user@example.com"), 1);
     assert_int_equal(mailbox_header_find(fp, offset, "DELIVERED-TO", "USER@EXAMPLE.COM"), 1);
@@ -407,7 +465,7 @@ static void test_header_find(void **state)
 
 static void test_dsn(void **state)
 {
-    (void) state;
+    (void)state;
     assert_string_equal(mailbox_dsn(EDQUOT, "4.2.0"), "5.2.2");
     assert_string_equal(mailbox_dsn(EFBIG, "4.2.0"), "5.2.2");
     assert_string_equal(mailbox_dsn(ENOSPC, "5.2.0"), "4.3.0");
@@ -420,10 +478,14 @@ static void test_dsn(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_deliver),        cmocka_unit_test(test_unique_names),
-        cmocka_unit_test(test_limit_and_errors), cmocka_unit_test(test_copy),
-        cmocka_unit_test(test_copy_truncated), cmocka_unit_test(test_header_find),
+        cmocka_unit_test(test_deliver),
+        cmocka_unit_test(test_unique_names),
+        cmocka_unit_test(test_limit_and_errors),
+        cmocka_unit_test(test_copy),
+        cmocka_unit_test(test_copy_truncated),
+        cmocka_unit_test(test_header_find),
         cmocka_unit_test(test_dsn),
+        cmocka_unit_test(test_stable_name),
     };
 
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -45,7 +45,7 @@ static int setup_dir(void **state)
 {
     const char *base = getenv("TMPDIR");
 
-    (void) state;
+    (void)state;
     snprintf(dir, sizeof(dir), "%s/mbox.XXXXXX", base && *base ? base : "/tmp");
     if (mkdtemp(dir) == NULL)
         return -1;
@@ -57,7 +57,7 @@ static int teardown_dir(void **state)
 {
     char cmd[300];
 
-    (void) state;
+    (void)state;
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
 }
@@ -66,7 +66,7 @@ static int fresh_path(void **state)
 {
     static int n;
 
-    (void) state;
+    (void)state;
     snprintf(path, sizeof(path), "%s/box%d", dir, n++);
     return 0;
 }
@@ -80,7 +80,7 @@ static char *slurp(const char *name)
 
     assert_true(fd >= 0);
     while ((n = read(fd, buf, sizeof(buf))) > 0)
-        vstring_memcat(out, buf, (size_t) n);
+        vstring_memcat(out, buf, (size_t)n);
     close(fd);
     return vstring_export(out);
 }
@@ -94,7 +94,7 @@ static off_t file_size(const char *name)
 
 static int write_text(VSTREAM *dst, void *context, VSTRING *why)
 {
-    vstream_fputs((const char *) context, dst);
+    vstream_fputs((const char *)context, dst);
     if (vstream_fflush(dst) == VSTREAM_EOF) {
         vstring_strcpy(why, "error writing message");
         return MAILBOX_COPY_ERR_WRITE;
@@ -104,7 +104,7 @@ static int write_text(VSTREAM *dst, void *context, VSTRING *why)
 
 static int write_then_fail(VSTREAM *dst, void *context, VSTRING *why)
 {
-    (void) context;
+    (void)context;
     vstream_fputs("From partial\nhalf a message\n", dst);
     vstream_fflush(dst);
     vstring_strcpy(why, "error reading message: test");
@@ -126,7 +126,7 @@ static void test_append(void **state)
     struct stat st;
     char *text;
 
-    (void) state;
+    (void)state;
     quick_opts(&opts);
     assert_int_equal(mbox_deliver(path, &opts, write_text, "From a\none\n\n", dsn, why),
                      MAILBOX_OK);
@@ -155,7 +155,7 @@ static void test_limit_and_rollback(void **state)
     off_t before;
     char *text;
 
-    (void) state;
+    (void)state;
     quick_opts(&opts);
     assert_int_equal(mbox_deliver(path, &opts, write_text, "From a\nfirst\n\n", dsn, why),
                      MAILBOX_OK);
@@ -201,7 +201,7 @@ static void test_refusals(void **state)
     char other[320];
     int fd;
 
-    (void) state;
+    (void)state;
     quick_opts(&opts);
 
     /* a symbolic link to a file */
@@ -256,7 +256,7 @@ static void test_locked(void **state)
     pid_t pid;
     char ch;
 
-    (void) state;
+    (void)state;
     quick_opts(&opts);
     opts.lock_attempts = 1;
 
@@ -268,7 +268,7 @@ static void test_locked(void **state)
         int cfd = open(path, O_RDWR);
 
         lock_file(cfd, LOCK_FILE_EXCLUSIVE);
-        (void) write(pipefd[1], "L", 1);
+        (void)write(pipefd[1], "L", 1);
         sleep(30);
         _exit(0);
     }
@@ -292,7 +292,7 @@ static void test_locked(void **state)
     close(fd);
     assert_int_equal(mbox_deliver(path, &opts, write_text, "x\n", dsn, why), MAILBOX_DEFER);
     assert_non_null(strstr(vstring_str(why), "unable to create lock file"));
-    assert_int_equal(access(lock, F_OK), 0);   /* not ours: left alone */
+    assert_int_equal(access(lock, F_OK), 0); /* not ours: left alone */
 
     /* the same lock, but stale: removed, delivered (the removal takes one try) */
     opts.lock_attempts = 2;
@@ -322,7 +322,7 @@ static void test_concurrent(void **state)
     int status;
     int count = 0;
 
-    (void) state;
+    (void)state;
     for (int w = 0; w < WRITERS; w++) {
         if ((pids[w] = fork()) == 0) {
             VSTRING *dsn = vstring_alloc(10);
@@ -357,7 +357,7 @@ static void test_concurrent(void **state)
         for (int l = 0; l < LINES; l++) {
             int n = snprintf(expect, sizeof(expect), "w%d-%d line %d of a message body\n", w, m, l);
 
-            assert_true(strncmp(cp, expect, (size_t) n) == 0);
+            assert_true(strncmp(cp, expect, (size_t)n) == 0);
             cp += n;
         }
         assert_int_equal(*cp, '\n');
@@ -371,8 +371,8 @@ static void test_concurrent(void **state)
 /* as root: ownership of a created mailbox, identity while writing */
 static int write_euid(VSTREAM *dst, void *context, VSTRING *why)
 {
-    (void) context;
-    vstream_fprintf(dst, "%ld %ld\n", (long) geteuid(), (long) getegid());
+    (void)context;
+    vstream_fprintf(dst, "%ld %ld\n", (long)geteuid(), (long)getegid());
     if (vstream_fflush(dst) == VSTREAM_EOF) {
         vstring_strcpy(why, "error writing message");
         return MAILBOX_COPY_ERR_WRITE;
@@ -388,7 +388,7 @@ static void test_root_ids(void **state)
     struct stat st;
     char *text;
 
-    (void) state;
+    (void)state;
     if (getuid() != 0) {
         vstring_free(dsn);
         vstring_free(why);
@@ -407,7 +407,7 @@ static void test_root_ids(void **state)
     text = slurp(path);
     assert_string_equal(text, "65534 65534\n");
     myfree(text);
-    assert_int_equal(geteuid(), 0);  /* back to root afterwards */
+    assert_int_equal(geteuid(), 0); /* back to root afterwards */
     assert_int_equal(getegid(), 0);
     vstring_free(dsn);
     vstring_free(why);

@@ -43,7 +43,7 @@ static int setup(void **state)
 {
     const char *base = getenv("TMPDIR");
 
-    (void) state;
+    (void)state;
     snprintf(dir, sizeof(dir), "%s/pipe.XXXXXX", base && *base ? base : "/tmp");
     if (mkdtemp(dir) == NULL)
         return -1;
@@ -57,7 +57,7 @@ static int teardown(void **state)
 {
     char cmd[300];
 
-    (void) state;
+    (void)state;
     vstring_free(dsn);
     vstring_free(why);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -66,7 +66,7 @@ static int teardown(void **state)
 
 static int write_text(VSTREAM *dst, void *context, VSTRING *out_why)
 {
-    vstream_fputs((const char *) context, dst);
+    vstream_fputs((const char *)context, dst);
     if (vstream_fflush(dst) == VSTREAM_EOF) {
         vstring_strcpy(out_why, "error writing message");
         return MAILBOX_COPY_ERR_WRITE;
@@ -77,7 +77,7 @@ static int write_text(VSTREAM *dst, void *context, VSTRING *out_why)
 /* a large message: 2 MB of lines */
 static int write_big(VSTREAM *dst, void *context, VSTRING *out_why)
 {
-    (void) context;
+    (void)context;
     for (int i = 0; i < 40000; i++)
         vstream_fprintf(dst, "line %06d of a big message ..................................\n", i);
     if (vstream_fflush(dst) == VSTREAM_EOF) {
@@ -116,7 +116,7 @@ static char *slurp(const char *name)
         return NULL;
     }
     while ((n = read(fd, buf, sizeof(buf))) > 0)
-        vstring_memcat(out, buf, (size_t) n);
+        vstring_memcat(out, buf, (size_t)n);
     close(fd);
     return vstring_export(out);
 }
@@ -126,7 +126,7 @@ static void test_input_and_env(void **state)
     char cmd[1000], out[320], envout[320];
     char *text;
 
-    (void) state;
+    (void)state;
     snprintf(out, sizeof(out), "%s/in.out", dir);
     snprintf(envout, sizeof(envout), "%s/env.out", dir);
     snprintf(cmd, sizeof(cmd), "cat > %s; env | sort > %s", out, envout);
@@ -146,7 +146,7 @@ static void test_input_and_env(void **state)
 
 static void test_exit_codes(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(run("exit 75", NULL, NULL, 10), MAILBOX_DEFER);
     assert_string_equal(vstring_str(dsn), "4.3.0");
     assert_string_equal(vstring_str(why), "temporary failure");
@@ -193,7 +193,7 @@ static void test_exit_codes(void **state)
 
 static void test_output_bounded(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(run("head -c 100000 /dev/zero | tr '\\0' a; exit 1", NULL, NULL, 10),
                      MAILBOX_BOUNCE);
     assert_true(vstring_len(why) < PIPE_COMMAND_OUTPUT_MAX + 200);
@@ -204,7 +204,7 @@ static void test_time_limit(void **state)
 {
     time_t start = time(NULL);
 
-    (void) state;
+    (void)state;
     assert_int_equal(run("sleep 30", NULL, NULL, 1), MAILBOX_BOUNCE);
     assert_string_equal(vstring_str(dsn), "5.3.0");
     assert_string_equal(vstring_str(why), "Command time limit exceeded: \"sleep 30\"");
@@ -229,7 +229,7 @@ static void test_big_io(void **state)
     char cmd[700], out[320];
     struct stat st;
 
-    (void) state;
+    (void)state;
     /* writes a lot before reading anything: no deadlock */
     snprintf(out, sizeof(out), "%s/big.out", dir);
     snprintf(cmd, sizeof(cmd), "head -c 3000000 /dev/zero; cat > %s", out);
@@ -248,7 +248,7 @@ static void test_limits_and_setup(void **state)
     PIPE_COMMAND_ARGS args;
     char cmd[700], out[320];
 
-    (void) state;
+    (void)state;
     memset(&args, 0, sizeof(args));
     snprintf(out, sizeof(out), "%s/limited.out", dir);
     snprintf(cmd, sizeof(cmd), "cat > %s", out);
@@ -296,7 +296,7 @@ static void test_identity(void **state)
 {
     PIPE_COMMAND_ARGS args;
 
-    (void) state;
+    (void)state;
     if (getuid() != 0)
         skip();
     memset(&args, 0, sizeof(args));
@@ -324,9 +324,9 @@ static void test_identity(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_input_and_env), cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_input_and_env),  cmocka_unit_test(test_exit_codes),
         cmocka_unit_test(test_output_bounded), cmocka_unit_test(test_time_limit),
-        cmocka_unit_test(test_big_io),        cmocka_unit_test(test_limits_and_setup),
+        cmocka_unit_test(test_big_io),         cmocka_unit_test(test_limits_and_setup),
         cmocka_unit_test(test_identity),
     };
 
