@@ -55,7 +55,10 @@
  *
  *	dict_changed_name() stats the file behind every shared table and
  *	returns the spec of the first one that was replaced, changed, came
- *	into existence or went away since it was opened.
+ *	into existence or went away since it was opened. A file that can
+ *	no longer be examined at all (stat fails other than with ENOENT,
+ *	e.g. EACCES after a privilege drop) is not "changed": a warning is
+ *	logged and the table is no longer watched.
  *
  *	dict_tables_in() scans a parameter value (a list of tables, or a
  *	restriction list) for "type:name" words of the listed types.
@@ -585,8 +588,16 @@ static int dict_file_changed(DICT *dict)
 
     if (dict->watch_path == NULL)
         return 0;
-    if (stat(dict->watch_path, &st) < 0)
-        return !dict->watch_missing;
+    if (stat(dict->watch_path, &st) < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return !dict->watch_missing;
+        /* e.g. EACCES after a privilege drop: we cannot tell, so stop asking */
+        msg_warn("cannot watch %s:%s for changes: stat %s: %m", dict->type, dict->name,
+                 dict->watch_path);
+        myfree(dict->watch_path);
+        dict->watch_path = NULL;
+        return 0;
+    }
     if (dict->watch_missing)
         return 1;
     return st.st_dev != dict->watch_dev || st.st_ino != dict->watch_ino

@@ -21,10 +21,10 @@
  *	var_recipient_delimiter and the installed local-domain test.
  *
  *	mail_addr_local_domain(), the default local-domain test, compares
- *	the domain (case-insensitively, without a trailing dot) with
- *	$myhostname, $myorigin, "localhost" and the names in
- *	$mydestination, and looks it up in the type:table entries of
- *	$mydestination. The lists are read from main.cf once, at first use.
+ *	the domain (case-insensitively, without a trailing dot) with the
+ *	names in $mydestination, and looks it up in the type:table entries
+ *	of $mydestination, as Postfix does ($myhostname and localhost are
+ *	local only through mydestination's default). The lists are read from main.cf once, at first use.
  *	A table error counts as "not local".
  */
 #include <ctype.h>
@@ -83,9 +83,6 @@ int mail_addr_local_domain(const char *domain)
         len--;
     if (mail_addr_local_names == NULL) {
         mail_addr_local_names = argv_alloc(8);
-        argv_add(mail_addr_local_names, "localhost");
-        mail_addr_local_add(mail_addr_local_names, "myhostname");
-        mail_addr_local_add(mail_addr_local_names, "myorigin");
         mail_addr_local_add(mail_addr_local_names, "mydestination");
     }
     for (int i = 0; i < mail_addr_local_names->argc; i++) {
