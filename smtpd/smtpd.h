@@ -90,6 +90,29 @@ typedef struct SMTPD_STATE {
     VSTRING *addr_buf;
     VSTRING *why;
     SMTPD_PARAMS *params;
+
+    /*
+     * TLS and SASL (H14: smtpd_tls.c, smtpd_sasl.c). Read-only for the
+     * other modules (smtpd_check.c's permit_sasl_authenticated and
+     * reject_sender_login_mismatch read sasl_username/sasl_sender).
+     * sasl_username is NULL until AUTH succeeded; sasl_method is the
+     * mechanism ("PLAIN"); sasl_sender is the AUTH= address of the
+     * current MAIL FROM (NULL when none; reset with the transaction).
+     * tls_active is 1 once the TLS handshake has completed (STARTTLS or
+     * wrapper mode); tls_protocol ("TLSv1.3") and tls_cipher
+     * ("TLS_AES_256_GCM_SHA384") are NULL without TLS.
+     */
+    char *sasl_username;
+    char *sasl_method;
+    char *sasl_sender;
+    int tls_active;
+    char *tls_protocol;
+    char *tls_cipher;
+    int tls_cipher_bits;        /* secret bits of the cipher */
+    int tls_cipher_algbits;     /* algorithm bits of the cipher */
+    void *tls_context;          /* TLS_SESS * (lib/tls_server.h), or NULL */
+    void *sasl_context;         /* smtpd_sasl.c's per-session state, or NULL */
+    /* end of the TLS and SASL block (H14) */
 } SMTPD_STATE;
 
 /* smtpd.c */
