@@ -38,7 +38,8 @@
  *	directories), qmgr_message.c (messages and their bookkeeping),
  *	qmgr_transport.c (destinations, concurrency, the scheduler),
  *	qmgr_deliver.c (delivery agent connections), qmgr_bounce.c
- *	(requests to bounce(8)).
+ *	(requests to bounce(8)), qmgr_remove.c (removal of finished files by
+ *	helper processes).
  * DIAGNOSTICS
  *	Logs the Postfix lines "QUEUE_ID: from=<...>, size=N, nrcpt=N
  *	(queue active)", "QUEUE_ID: removed" and "QUEUE_ID: from=<...>,
@@ -224,9 +225,17 @@ static void qmgr_post_init(const char *service, char **args)
     if (var_maximal_backoff_time < var_minimal_backoff_time)
         msg_warn("maximal_backoff_time (%ld) is smaller than minimal_backoff_time (%ld)",
                  var_maximal_backoff_time, var_minimal_backoff_time);
+    qmgr_remove_init();
     qmgr_scan_recover();
     qmgr_scan_request(QMGR_SCAN_INCOMING | QMGR_SCAN_DEFERRED);
     event_request_timer(qmgr_periodic, NULL, var_queue_run_delay * 1000L);
+}
+
+static void qmgr_on_exit(const char *service, char **args)
+{
+    (void) service;
+    (void) args;
+    qmgr_remove_exit();
 }
 
 int main(int argc, char **argv)
@@ -235,6 +244,7 @@ int main(int argc, char **argv)
         .flags = MAIL_SERVER_LONG_RUNNING,
         .pre_init = qmgr_pre_init,
         .post_init = qmgr_post_init,
+        .on_exit = qmgr_on_exit,
     };
 
     trigger_server_main(argc, argv, qmgr_trigger, &opts);

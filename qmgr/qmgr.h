@@ -157,6 +157,11 @@ void qmgr_queue_release(QMGR_QUEUE *queue);
 /* qmgr_deliver.c */
 void qmgr_deliver(QMGR_ENTRY *entry);
 
+/* qmgr_remove.c */
+void qmgr_remove_init(void);
+void qmgr_remove(const char *queue_id);
+void qmgr_remove_exit(void);
+
 /* qmgr_bounce.c */
 void qmgr_bounce_flush(QMGR_MESSAGE *msg);
 

@@ -606,11 +606,7 @@ static void qmgr_message_finish(QMGR_MESSAGE *msg, int keep)
             msg_warn("%s: set next attempt time: %m", msg->queue_id);
         qmgr_move(msg->queue_id, "active", "deferred");
     } else {
-        (void) deliver_note_remove(DEFER_LOG_DIR, msg->queue_id);
-        if (unlink(vstring_str(path)) < 0)
-            msg_warn("%s: remove %s: %m", msg->queue_id, vstring_str(path));
-        else
-            msg_info("%s: removed", msg->queue_id);
+        qmgr_remove(msg->queue_id);             /* defer notes, file, "removed" */
     }
     if (msg->prev)
         msg->prev->next = msg->next;
