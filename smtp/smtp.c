@@ -103,6 +103,7 @@ static void smtp_pre_init(const char *service, char **args)
         p->reuse_count_limit = var_lmtp_connection_reuse_count_limit;
         p->reuse_time_limit = var_lmtp_connection_reuse_time_limit;
         p->quote_821 = var_lmtp_quote_rfc821_envelope;
+        p->line_length_limit = var_lmtp_line_length_limit;
         p->never_ehlo = 0;
         p->skip_5xx_greeting = 0;
         p->mx_address_limit = 0;
@@ -131,6 +132,7 @@ static void smtp_pre_init(const char *service, char **args)
         p->reuse_count_limit = var_smtp_connection_reuse_count_limit;
         p->reuse_time_limit = var_smtp_connection_reuse_time_limit;
         p->quote_821 = var_smtp_quote_rfc821_envelope;
+        p->line_length_limit = var_smtp_line_length_limit;
         p->never_ehlo = var_smtp_never_send_ehlo;
         p->skip_5xx_greeting = var_smtp_skip_5xx_greeting;
         p->mx_address_limit = var_smtp_mx_address_limit;

@@ -45,6 +45,7 @@ typedef struct SMTP_PARAMS {
     long reuse_count_limit;
     long reuse_time_limit;
     int quote_821;
+    long line_length_limit;     /* 0 = none */
     int never_ehlo;             /* SMTP only */
     int skip_5xx_greeting;      /* SMTP only */
     long mx_address_limit;      /* SMTP only; LMTP tries every address */

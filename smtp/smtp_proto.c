@@ -21,7 +21,8 @@
  *	of state->req over state->session: MAIL FROM (with SIZE, BODY,
  *	SMTPUTF8, RET and ENVID as the server allows), one RCPT TO per
  *	recipient (NOTIFY, ORCPT), DATA, the content with dot-stuffing,
- *	and the final dot. With PIPELINING every command up to DATA goes
+ *	and the final dot; content lines longer than $smtp_line_length_limit
+ *	are broken with CRLF SPACE. With PIPELINING every command up to DATA goes
  *	out in one write and the replies are read afterwards, in order
  *	(RFC 2920); otherwise each command waits for its reply. Each reply
  *	is read under its own timeout (smtp_mail_timeout and so on).
@@ -370,16 +371,37 @@ static int smtp_rcpt_cmd(SMTP_STATE *state, int i, VSTRING *cmd)
     return 0;
 }
 
+/* smtp_put_piece - write part of a line, breaking it at the line length limit */
+
+static int smtp_put_piece(VSTREAM *fp, const char *data, size_t len, size_t *col)
+{
+    size_t limit = (size_t) smtp_params.line_length_limit;
+    size_t room;
+
+    while (limit > 0 && *col + len > limit) {
+        room = limit > *col ? limit - *col : 0;
+        if ((room > 0 && vstream_fwrite(fp, data, room) != 0) || vstream_fwrite(fp, "\r\n ", 3) != 0)
+            return -1;
+        data += room;
+        len -= room;
+        *col = 1;
+    }
+    if (len > 0 && vstream_fwrite(fp, data, len) != 0)
+        return -1;
+    *col += len;
+    return 0;
+}
+
 /*
  * smtp_content - send the message content with dot-stuffing and CRLF line
- * ends. Returns 0, -1 on a write error (connection), -2 on a queue file
- * read error.
+ * ends, lines longer than the limit broken with CRLF SPACE. Returns 0, -1
+ * on a write error (connection), -2 on a queue file read error.
  */
 static int smtp_content(SMTP_STATE *state)
 {
     VSTREAM *fp = state->session->stream;
     VSTRING *buf = state->buf;
-    int at_start = 1;
+    size_t col = 0;
     int type;
 
     vstream_set_timeout(fp, (int) smtp_params.data_xfer_timeout);
@@ -387,18 +409,22 @@ static int smtp_content(SMTP_STATE *state)
         deliver_request_rewind(state->req);
     state->content_read = 1;
     while ((type = deliver_request_content(state->req, buf)) > 0) {
-        if (at_start && vstring_len(buf) > 0 && vstring_str(buf)[0] == '.'
-            && vstream_putc('.', fp) == VSTREAM_EOF)
+        if (col == 0 && vstring_len(buf) > 0 && vstring_str(buf)[0] == '.') {
+            if (vstream_putc('.', fp) == VSTREAM_EOF)
+                return -1;
+            col = 1;                            /* the stuffed dot counts */
+        }
+        if (smtp_put_piece(fp, vstring_str(buf), vstring_len(buf), &col) < 0)
             return -1;
-        if (vstring_len(buf) > 0 && vstream_fwrite(fp, vstring_str(buf), vstring_len(buf)) != 0)
-            return -1;
-        at_start = type == REC_TYPE_NORM;
-        if (at_start && vstream_fwrite(fp, "\r\n", 2) != 0)
-            return -1;
+        if (type == REC_TYPE_NORM) {
+            if (vstream_fwrite(fp, "\r\n", 2) != 0)
+                return -1;
+            col = 0;
+        }
     }
     if (type < 0)
         return -2;
-    if (!at_start && vstream_fwrite(fp, "\r\n", 2) != 0)
+    if (col > 0 && vstream_fwrite(fp, "\r\n", 2) != 0)
         return -1;
     if (vstream_fwrite(fp, ".\r\n", 3) != 0 || vstream_fflush(fp) == VSTREAM_EOF)
         return -1;

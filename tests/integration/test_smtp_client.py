@@ -79,9 +79,30 @@ def test_long_lines_and_quoting(agent, peers):
                      ["Subject: long", "", long_line, ".", ""], nexthop(peer))
     assert res == ["sent"]
     msg = peer.messages[0]
-    assert msg["data"] == b"Subject: long\r\n\r\n" + long_line.encode() + b"\r\n.\r\n\r\n"
+    # broken at 998 bytes with CRLF SPACE (smtp_line_length_limit)
+    lines = msg["data"].split(b"\r\n")
+    assert lines[2] == b"x" * 998 and lines[3] == b" " + b"x" * 997
+    assert max(len(x) for x in lines) == 998
+    assert b"".join(x.lstrip(b" ") for x in lines[2:8]) == long_line.encode()
     assert peer.commands[1].startswith('MAIL FROM:<"odd sender"@example.com>')
     assert peer.commands[2] == 'RCPT TO:<"john \\"j\\" doe"@example.net>'
+
+
+def test_line_length_limit(agent, peers):
+    peer = peers()
+    agent.configure(smtp_line_length_limit="10")
+    res = agent.send("s@example.com", ["a@example.net"],
+                     ["Subject: 0123456789abc", "", ".0123456789", "x" * 9, "y" * 10], nexthop(peer))
+    assert res == ["sent"]
+    # the stuffed dot counts: "..01234567" is 10 bytes on the wire
+    assert peer.messages[0]["data"] == (b"Subject: 0\r\n 123456789\r\n abc\r\n\r\n"
+                                        b".01234567\r\n 89\r\nxxxxxxxxx\r\nyyyyyyyyyy\r\n")
+    # without a limit, lines go out whole
+    agent.configure(smtp_line_length_limit="0")
+    long_line = "z" * 5000
+    assert agent.send("s@example.com", ["a@example.net"], ["", long_line], nexthop(peer)) \
+        == ["sent"]
+    assert peer.messages[1]["data"] == b"\r\n" + long_line.encode() + b"\r\n"
 
 
 def test_null_sender(agent, peers):
