@@ -19,10 +19,10 @@
  *	  so IDs are no longer unique) is renamed to an ID made from its
  *	  inode number (lib/queue_id.h), together with its defer, bounce
  *	  and trace notes, when no file in any queue has that ID yet;
- *	- a queue file that is not in mode 0700 (in incoming/, mode 0600
- *	  means cleanup is still writing it, and it is left alone) is
- *	  read: a complete file gets mode 0700, which qmgr needs before it
- *	  takes it; anything else goes to corrupt/;
+ *	- a queue file that is not in mode 0700 is read: a complete file
+ *	  gets mode 0700, which qmgr needs before it takes it; anything
+ *	  else goes to corrupt/ (a file in incoming/ in mode 0600 is one
+ *	  that cleanup is still writing: it is not looked at at all);
  *	- when run by root, a queue file that mail_owner does not own is
  *	  given to mail_owner.
  *	Every change is made under the lock ps_open() takes, and logged.
@@ -209,8 +209,6 @@ static void ps_fix_file(const char *queue, const char *id, const struct stat *se
 
     if ((seen->st_mode & 07777) == 0700 && (owner == NULL || seen->st_uid == owner->uid))
         return;
-    if (strcmp(queue, "incoming") == 0 && (seen->st_mode & 07777) == 0600)
-        return;                                 /* cleanup is writing it */
     if ((fd = ps_open(queue, id, &st)) < 0)
         return;
     if ((st.st_mode & 07777) != 0700) {
@@ -270,6 +268,9 @@ int ps_structure(int *renamed, int *moved, int *fixed)
             vstring_sprintf(path, "%s/%s", queue, name);
             if (lstat(vstring_str(path), &st) < 0)
                 continue;                       /* gone meanwhile */
+            if (strcmp(queue, "incoming") == 0 && queue_id_ok(name) && S_ISREG(st.st_mode)
+                && (st.st_mode & 07777) == 0600)
+                continue;                       /* cleanup is writing it */
             if (!queue_id_ok(name)) {
                 *moved += ps_corrupt(queue, name, "not a queue file name");
             } else if (!S_ISREG(st.st_mode)) {
