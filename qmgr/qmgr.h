@@ -53,6 +53,8 @@ typedef struct QMGR_TRANSPORT QMGR_TRANSPORT;
 #define QMGR_MSG_FLUSH (1 << 0)     /* taken by a flush: deliver to defer_transports too */
 #define QMGR_MSG_EXPIRED (1 << 1)   /* older than its queue lifetime */
 #define QMGR_MSG_DONE (1 << 2)      /* qmgr_message_done() has started */
+#define QMGR_MSG_WARN (1 << 3)      /* a delay warning was asked for in this attempt */
+#define QMGR_MSG_KEEP (1 << 4)      /* keep the file although nothing is deferred */
 
 struct QMGR_MESSAGE {
     char *queue_id;
@@ -141,6 +143,7 @@ void qmgr_message_entry_done(QMGR_MESSAGE *msg);
 void qmgr_message_defer_rcpts(QMGR_MESSAGE *msg, const int *rcpt, int count,
                               const char *dsn, const char *reason);
 void qmgr_message_bounce_done(QMGR_MESSAGE *msg, int ok);
+void qmgr_message_warn_done(QMGR_MESSAGE *msg);
 
 /* qmgr_transport.c */
 QMGR_TRANSPORT *qmgr_transport_find(const char *name);
@@ -164,5 +167,6 @@ void qmgr_remove_exit(void);
 
 /* qmgr_bounce.c */
 void qmgr_bounce_flush(QMGR_MESSAGE *msg);
+void qmgr_bounce_warn(QMGR_MESSAGE *msg);
 
 #endif

@@ -5,11 +5,14 @@
  *	#include "qmgr.h"
  *
  *	void qmgr_bounce_flush(QMGR_MESSAGE *msg)
+ *	void qmgr_bounce_warn(QMGR_MESSAGE *msg)
  * DESCRIPTION
  *	qmgr_bounce_flush() sends the flush request of lib/bounce_proto.h
  *	for msg to private/bounce from the event loop, and calls
  *	qmgr_message_bounce_done(msg, ok) when it knows the outcome: ok is
- *	1 only for a BOUNCE_STAT_OK reply. No connection, no reply within
+ *	1 only for a BOUNCE_STAT_OK reply. qmgr_bounce_warn() sends the warn
+ *	request (a delay warning) the same way and calls
+ *	qmgr_message_warn_done(msg) whatever the outcome. No connection, no reply within
  *	QMGR_BOUNCE_TIMEOUT seconds, or anything else counts as a failure,
  *	and the message then stays in the queue (deferred) with its notes.
  *	At most as many requests run at a time as the bounce service has
@@ -40,6 +43,7 @@
 
 typedef struct QMGR_BOUNCE {
     QMGR_MESSAGE *msg;
+    const char *request;                 /* BOUNCE_REQ_FLUSH or BOUNCE_REQ_WARN */
     int fd;
     int sending;
     VSTRING *out;
@@ -58,6 +62,7 @@ static void qmgr_bounce_start(QMGR_BOUNCE *b);
 static void qmgr_bounce_done(QMGR_BOUNCE *b, int ok, const char *why)
 {
     QMGR_MESSAGE *msg = b->msg;
+    int warn = strcmp(b->request, BOUNCE_REQ_WARN) == 0;
     QMGR_BOUNCE *next;
 
     if (!ok && why && time(NULL) - qmgr_bounce_warned >= 60) {
@@ -81,7 +86,10 @@ static void qmgr_bounce_done(QMGR_BOUNCE *b, int ok, const char *why)
             qmgr_bounce_tail = NULL;
         qmgr_bounce_start(next);
     }
-    qmgr_message_bounce_done(msg, ok);
+    if (warn)
+        qmgr_message_warn_done(msg);
+    else
+        qmgr_message_bounce_done(msg, ok);
 }
 
 static void qmgr_bounce_timeout(void *context)
@@ -161,9 +169,10 @@ static void qmgr_bounce_start(QMGR_BOUNCE *b)
     char num[32];
 
     qmgr_bounce_busy++;
-    attr_nv_update(nv, "request", BOUNCE_REQ_FLUSH);
+    attr_nv_update(nv, "request", b->request);
     snprintf(num, sizeof(num), "%d",
-             (msg->flags & QMGR_MSG_EXPIRED) ? BOUNCE_FLAG_EXPIRED : BOUNCE_FLAG_NONE);
+             (msg->flags & QMGR_MSG_EXPIRED) && strcmp(b->request, BOUNCE_REQ_FLUSH) == 0
+                 ? BOUNCE_FLAG_EXPIRED : BOUNCE_FLAG_NONE);
     attr_nv_update(nv, "flags", num);
     attr_nv_update(nv, "queue_name", "active");
     attr_nv_update(nv, "queue_id", msg->queue_id);
@@ -187,11 +196,12 @@ static void qmgr_bounce_start(QMGR_BOUNCE *b)
     b->timer = event_request_timer(qmgr_bounce_timeout, b, QMGR_BOUNCE_TIMEOUT * 1000L);
 }
 
-void qmgr_bounce_flush(QMGR_MESSAGE *msg)
+static void qmgr_bounce_request(QMGR_MESSAGE *msg, const char *request)
 {
     QMGR_BOUNCE *b = mycalloc(1, sizeof(*b));
 
     b->msg = msg;
+    b->request = request;
     b->fd = -1;
     b->out = vstring_alloc(200);
     b->in = vstring_alloc(50);
@@ -204,4 +214,14 @@ void qmgr_bounce_flush(QMGR_MESSAGE *msg)
         return;
     }
     qmgr_bounce_start(b);
+}
+
+void qmgr_bounce_flush(QMGR_MESSAGE *msg)
+{
+    qmgr_bounce_request(msg, BOUNCE_REQ_FLUSH);
+}
+
+void qmgr_bounce_warn(QMGR_MESSAGE *msg)
+{
+    qmgr_bounce_request(msg, BOUNCE_REQ_WARN);
 }

@@ -11,6 +11,7 @@
  *	void qmgr_message_defer_rcpts(QMGR_MESSAGE *msg, const int *rcpt, int count,
  *			const char *dsn, const char *reason)
  *	void qmgr_message_bounce_done(QMGR_MESSAGE *msg, int ok)
+ *	void qmgr_message_warn_done(QMGR_MESSAGE *msg)
  * DESCRIPTION
  *	qmgr_message_activate() reads the envelope of active/QUEUE_ID from
  *	fd (open read-write and exclusively locked by the caller; closed
@@ -39,10 +40,15 @@
  *	     marked done, and "status=expired, returned to sender" is logged;
  *	  3. when bounce/QUEUE_ID exists, bounce(8) is asked to send the
  *	     notice (qmgr_bounce.c, which calls qmgr_message_bounce_done());
- *	  4. when a recipient is deferred or the bounce request failed, the
+ *	  4. when a recipient is deferred and the message is at least
+ *	     $delay_warning_time old (not 0), not expired, and its sender was
+ *	     not warned yet (bounce_warn_sent()), bounce(8) is asked for a
+ *	     delay warning (qmgr_message_warn_done() continues, whatever the
+ *	     outcome);
+ *	  5. when a recipient is deferred or the bounce request failed, the
  *	     file gets its next attempt time as modification time and moves
  *	     to deferred/; otherwise defer/QUEUE_ID and the file are removed
- *	     and "removed" is logged.
+ *	     and "removed" is logged (qmgr_remove.c).
  *	The wait before the next attempt is the age of the message, but at
  *	least $minimal_backoff_time and at most $maximal_backoff_time, so
  *	it doubles from one attempt to the next.
@@ -63,6 +69,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "bounce_warn.h"
 #include "deliver_request.h"
 #include "deliver_status.h"
 #include "htable.h"
@@ -593,6 +600,15 @@ static void qmgr_message_finish(QMGR_MESSAGE *msg, int keep)
 
     vstring_sprintf(path, "active/%s", msg->queue_id);
     if (keep || qmgr_message_has_deferred(msg)) {
+        /* a delay warning first, once, while the file is still in active/ */
+        if (!(msg->flags & (QMGR_MSG_WARN | QMGR_MSG_EXPIRED)) && qmgr_message_has_deferred(msg)
+            && bounce_warn_due(msg->arrival.tv_sec, time(NULL))
+            && bounce_warn_sent(msg->queue_id) == 0) {
+            msg->flags |= QMGR_MSG_WARN | (keep ? QMGR_MSG_KEEP : 0);
+            vstring_free(path);
+            qmgr_bounce_warn(msg);              /* calls qmgr_message_warn_done() */
+            return;
+        }
         delay = time(NULL) - msg->arrival.tv_sec;
         if (delay > var_maximal_backoff_time)
             delay = var_maximal_backoff_time;
@@ -645,4 +661,9 @@ static void qmgr_message_done(QMGR_MESSAGE *msg)
 void qmgr_message_bounce_done(QMGR_MESSAGE *msg, int ok)
 {
     qmgr_message_finish(msg, !ok);
+}
+
+void qmgr_message_warn_done(QMGR_MESSAGE *msg)
+{
+    qmgr_message_finish(msg, (msg->flags & QMGR_MSG_KEEP) != 0);
 }
