@@ -56,12 +56,12 @@
 #include "valid_hostname.h"
 
 static struct __res_state dns_res;
-static int dns_res_ready;            /* res_ninit() done */
-static int dns_servers_set;          /* dns_set_servers() was called */
-static int dns_servers_broken;       /* smtp_dns_servers could not be parsed */
+static int dns_res_ready;      /* res_ninit() done */
+static int dns_servers_set;    /* dns_set_servers() was called */
+static int dns_servers_broken; /* smtp_dns_servers could not be parsed */
 
 static struct sockaddr_storage dns_servers[DNS_SERVERS_MAX];
-static int dns_server_count;         /* 0 = resolv.conf */
+static int dns_server_count; /* 0 = resolv.conf */
 
 static unsigned short dns_rand_state[3];
 static int dns_rand_ready;
@@ -112,7 +112,7 @@ static void dns_apply_servers(void)
         return;
     for (int i = 0; i < MAXNS; i++) {
         if (rs->_u._ext.nsaddrs[i]) {
-            free(rs->_u._ext.nsaddrs[i]);   /* allocated by libresolv */
+            free(rs->_u._ext.nsaddrs[i]); /* allocated by libresolv */
             rs->_u._ext.nsaddrs[i] = NULL;
         }
         rs->_u._ext.nssocks[i] = -1;
@@ -160,7 +160,7 @@ static int dns_parse_server(const char *item, struct sockaddr_storage *ss, VSTRI
     if (item[0] == '[') {
         if ((end = strchr(item, ']')) == NULL)
             goto bad;
-        len = (size_t) (end - item - 1);
+        len = (size_t)(end - item - 1);
         if (len == 0 || len >= sizeof(host))
             goto bad;
         memcpy(host, item + 1, len);
@@ -172,10 +172,10 @@ static int dns_parse_server(const char *item, struct sockaddr_storage *ss, VSTRI
     } else {
         const char *colon = strchr(item, ':');
 
-        if (colon && strchr(colon + 1, ':') == NULL) {  /* one colon: IPv4:port */
-            len = (size_t) (colon - item);
+        if (colon && strchr(colon + 1, ':') == NULL) { /* one colon: IPv4:port */
+            len = (size_t)(colon - item);
             port = colon + 1;
-        } else {                                        /* no colon, or bare IPv6 */
+        } else { /* no colon, or bare IPv6 */
             len = strlen(item);
         }
         if (len == 0 || len >= sizeof(host))
@@ -184,7 +184,7 @@ static int dns_parse_server(const char *item, struct sockaddr_storage *ss, VSTRI
         host[len] = 0;
     }
     if (port) {
-        if (!isdigit((unsigned char) *port))
+        if (!isdigit((unsigned char)*port))
             goto bad;
         errno = 0;
         pnum = strtoul(port, &cp, 10);
@@ -193,26 +193,28 @@ static int dns_parse_server(const char *item, struct sockaddr_storage *ss, VSTRI
     }
     memset(ss, 0, sizeof(*ss));
     if (strchr(host, ':') == NULL) {
-        struct sockaddr_in *sin = (struct sockaddr_in *) ss;
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
         if (!valid_ipv4(host, 0) || inet_pton(AF_INET, host, &sin->sin_addr) != 1)
             goto bad;
         sin->sin_family = AF_INET;
-        sin->sin_port = htons((unsigned short) pnum);
+        sin->sin_port = htons((unsigned short)pnum);
     } else {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
         if (!valid_ipv6(host, 0) || inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
             goto bad;
         sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((unsigned short) pnum);
+        sin6->sin6_port = htons((unsigned short)pnum);
     }
     return 0;
 
 bad:
     if (why)
-        vstring_sprintf(why, "bad name server address \"%s\": expected address or address:port "
-                        "(IPv6 in brackets)", item);
+        vstring_sprintf(why,
+                        "bad name server address \"%s\": expected address or address:port "
+                        "(IPv6 in brackets)",
+                        item);
     return -1;
 }
 
@@ -239,7 +241,7 @@ int dns_set_servers(const char *spec, VSTRING *why)
     argv_free(items);
     if (rc < 0)
         return -1;
-    memcpy(dns_servers, servers, sizeof(servers[0]) * (size_t) count);
+    memcpy(dns_servers, servers, sizeof(servers[0]) * (size_t)count);
     dns_server_count = count;
     dns_servers_set = 1;
     dns_servers_broken = 0;
@@ -275,7 +277,7 @@ static int dns_name_ok(const char *name, size_t len)
     if (len == 0 || len > NS_MAXCDNAME - 2)
         return 0;
     for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char) name[i];
+        unsigned char ch = (unsigned char)name[i];
 
         if (ch <= ' ' || ch >= 0x7f || ch == '\\')
             return 0;
@@ -304,8 +306,10 @@ static int dns_query(const char *name, int type, unsigned char *buf, int *len, c
         nlen--;
     if (name == NULL || !dns_name_ok(name, nlen)) {
         if (why)
-            vstring_sprintf(why, "Name service error for name=%.100s type=%s: "
-                            "malformed domain name", name ? name : "", dns_type_name(type));
+            vstring_sprintf(why,
+                            "Name service error for name=%.100s type=%s: "
+                            "malformed domain name",
+                            name ? name : "", dns_type_name(type));
         return DNS_FAIL;
     }
     memcpy(qname, name, nlen);
@@ -313,8 +317,10 @@ static int dns_query(const char *name, int type, unsigned char *buf, int *len, c
     dns_init();
     if (dns_servers_broken) {
         if (why)
-            vstring_sprintf(why, "Name service error for name=%s type=%s: "
-                            "bad smtp_dns_servers setting", qname, dns_type_name(type));
+            vstring_sprintf(why,
+                            "Name service error for name=%s type=%s: "
+                            "bad smtp_dns_servers setting",
+                            qname, dns_type_name(type));
         return DNS_TEMP;
     }
     dns_res.res_h_errno = 0;
@@ -333,7 +339,7 @@ static int dns_query(const char *name, int type, unsigned char *buf, int *len, c
             code = DNS_NOTFOUND;
             text = "No address associated with hostname";
             break;
-        default:                        /* TRY_AGAIN, NO_RECOVERY, NETDB_INTERNAL */
+        default: /* TRY_AGAIN, NO_RECOVERY, NETDB_INTERNAL */
             code = DNS_TEMP;
             text = "Host not found, try again";
             break;
@@ -345,7 +351,7 @@ static int dns_query(const char *name, int type, unsigned char *buf, int *len, c
             msg_info("dns: %s %s: h_errno %d", qname, dns_type_name(type), herr);
         return code;
     }
-    if (n > DNS_ANSWER_MAX)          /* truncated: libresolv says how much it wanted */
+    if (n > DNS_ANSWER_MAX) /* truncated: libresolv says how much it wanted */
         n = DNS_ANSWER_MAX;
     *len = n;
     return DNS_OK;
@@ -366,8 +372,10 @@ static int dns_malformed(const char *qname, int type, VSTRING *why)
 static int dns_nodata(const char *qname, int type, VSTRING *why)
 {
     if (why)
-        vstring_sprintf(why, "Name service error for name=%s type=%s: "
-                        "No address associated with hostname", qname, dns_type_name(type));
+        vstring_sprintf(why,
+                        "Name service error for name=%s type=%s: "
+                        "No address associated with hostname",
+                        qname, dns_type_name(type));
     return DNS_NOTFOUND;
 }
 
@@ -379,9 +387,9 @@ static long dns_random(long n)
         struct timespec ts;
 
         clock_gettime(CLOCK_REALTIME, &ts);
-        dns_rand_state[0] = (unsigned short) ts.tv_nsec;
-        dns_rand_state[1] = (unsigned short) (ts.tv_sec ^ (ts.tv_nsec >> 16));
-        dns_rand_state[2] = (unsigned short) getpid();
+        dns_rand_state[0] = (unsigned short)ts.tv_nsec;
+        dns_rand_state[1] = (unsigned short)(ts.tv_sec ^ (ts.tv_nsec >> 16));
+        dns_rand_state[2] = (unsigned short)getpid();
         dns_rand_ready = 1;
     }
     return nrand48(dns_rand_state) % n;
@@ -402,13 +410,13 @@ void dns_mx_sort(DNS_MX_LIST *list)
 
     if (list->count < 2)
         return;
-    qsort(list->mx, (size_t) list->count, sizeof(list->mx[0]), dns_mx_compare);
+    qsort(list->mx, (size_t)list->count, sizeof(list->mx[0]), dns_mx_compare);
     for (start = 0; start < list->count; start = end) {
         for (end = start + 1; end < list->count && list->mx[end].pref == list->mx[start].pref;
              end++)
             ;
-        for (int i = end - 1; i > start; i--) {         /* Fisher-Yates within the group */
-            int j = start + (int) dns_random(i - start + 1);
+        for (int i = end - 1; i > start; i--) { /* Fisher-Yates within the group */
+            int j = start + (int)dns_random(i - start + 1);
             DNS_MX tmp = list->mx[i];
 
             list->mx[i] = list->mx[j];
@@ -451,7 +459,7 @@ int dns_lookup_mx(const char *domain, DNS_MX_LIST **list, VSTRING *why)
         nrec = DNS_RECORDS_MAX;
     mxl = mymalloc(sizeof(*mxl));
     mxl->count = 0;
-    mxl->mx = mymalloc(sizeof(DNS_MX) * (size_t) (nrec > 0 ? nrec : 1));
+    mxl->mx = mymalloc(sizeof(DNS_MX) * (size_t)(nrec > 0 ? nrec : 1));
     for (int i = 0; i < nrec; i++) {
         const unsigned char *rdata;
         size_t elen;
@@ -463,9 +471,8 @@ int dns_lookup_mx(const char *domain, DNS_MX_LIST **list, VSTRING *why)
         if (ns_rr_class(rr) != ns_c_in || ns_rr_type(rr) != ns_t_mx)
             continue;
         rdata = ns_rr_rdata(rr);
-        if (ns_rr_rdlen(rr) < 3
-            || ns_name_uncompress(ns_msg_base(msg), ns_msg_end(msg), rdata + NS_INT16SZ, exch,
-                                  sizeof(exch)) < 0) {
+        if (ns_rr_rdlen(rr) < 3 || ns_name_uncompress(ns_msg_base(msg), ns_msg_end(msg),
+                                                      rdata + NS_INT16SZ, exch, sizeof(exch)) < 0) {
             dns_mx_free(mxl);
             return dns_malformed(qname, ns_t_mx, why);
         }
@@ -473,7 +480,7 @@ int dns_lookup_mx(const char *domain, DNS_MX_LIST **list, VSTRING *why)
         elen = strlen(exch);
         if (elen > 0 && exch[elen - 1] == '.')
             exch[--elen] = 0;
-        if (elen == 0) {                        /* RFC 7505 null MX */
+        if (elen == 0) { /* RFC 7505 null MX */
             nullmx++;
             continue;
         }
@@ -519,12 +526,12 @@ int dns_addr_list_add(DNS_ADDR_LIST *list, const DNS_ADDR *addr)
     size_t alen = addr->family == AF_INET ? 4 : 16;
 
     for (int i = 0; i < list->count; i++)
-        if (list->addrs[i].family == addr->family
-            && memcmp(list->addrs[i].addr, addr->addr, alen) == 0)
+        if (list->addrs[i].family == addr->family &&
+            memcmp(list->addrs[i].addr, addr->addr, alen) == 0)
             return 0;
     if (list->count >= list->size) {
         list->size = list->size ? list->size * 2 : 4;
-        list->addrs = myrealloc(list->addrs, sizeof(DNS_ADDR) * (size_t) list->size);
+        list->addrs = myrealloc(list->addrs, sizeof(DNS_ADDR) * (size_t)list->size);
     }
     memset(list->addrs + list->count, 0, sizeof(DNS_ADDR));
     list->addrs[list->count].family = addr->family;
@@ -559,7 +566,7 @@ static int dns_lookup_one_addr(const char *host, int type, DNS_ADDR_LIST *list, 
     for (int i = 0; i < nrec; i++) {
         if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
             return found ? DNS_OK : dns_malformed(qname, type, why);
-        if (ns_rr_class(rr) != ns_c_in || (int) ns_rr_type(rr) != type || ns_rr_rdlen(rr) != want)
+        if (ns_rr_class(rr) != ns_c_in || (int)ns_rr_type(rr) != type || ns_rr_rdlen(rr) != want)
             continue;
         memset(&addr, 0, sizeof(addr));
         addr.family = type == ns_t_a ? AF_INET : AF_INET6;
@@ -595,8 +602,7 @@ int dns_lookup_addr(const char *host, int flags, DNS_ADDR_LIST *list, VSTRING *w
         return DNS_OK;
     }
     /* nothing: report the worse of the two, TEMP before FAIL before NOTFOUND */
-    if ((flags & DNS_WANT_A) == 0 || rc6 == DNS_TEMP
-        || (rc4 == DNS_NOTFOUND && rc6 == DNS_FAIL)) {
+    if ((flags & DNS_WANT_A) == 0 || rc6 == DNS_TEMP || (rc4 == DNS_NOTFOUND && rc6 == DNS_FAIL)) {
         if (why)
             vstring_strcpy(why, vstring_str(why6));
         vstring_free(why6);
@@ -612,19 +618,19 @@ int dns_addr_sockaddr(const DNS_ADDR *addr, unsigned port, struct sockaddr_stora
 {
     memset(ss, 0, sizeof(*ss));
     if (addr->family == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *) ss;
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
         sin->sin_family = AF_INET;
-        sin->sin_port = htons((unsigned short) port);
+        sin->sin_port = htons((unsigned short)port);
         memcpy(&sin->sin_addr, addr->addr, 4);
         *len = sizeof(*sin);
         return 0;
     }
     if (addr->family == AF_INET6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
         sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((unsigned short) port);
+        sin6->sin6_port = htons((unsigned short)port);
         memcpy(&sin6->sin6_addr, addr->addr, 16);
         *len = sizeof(*sin6);
         return 0;
@@ -691,7 +697,7 @@ int dns_lookup_txt(const char *name, ARGV *out, VSTRING *why)
         while (cp < end) {
             size_t slen = *cp++;
 
-            if (slen > (size_t) (end - cp) || memchr(cp, 0, slen)) {
+            if (slen > (size_t)(end - cp) || memchr(cp, 0, slen)) {
                 bad = 1;
                 break;
             }
@@ -706,8 +712,10 @@ int dns_lookup_txt(const char *name, ARGV *out, VSTRING *why)
     vstring_free(text);
     if (!found) {
         if (why)
-            vstring_sprintf(why, "Name service error for name=%s type=TXT: "
-                            "No address associated with hostname", qname);
+            vstring_sprintf(why,
+                            "Name service error for name=%s type=TXT: "
+                            "No address associated with hostname",
+                            qname);
         return DNS_NOTFOUND;
     }
     return DNS_OK;

@@ -74,19 +74,19 @@
 #define DNS_FAIL 3
 #define DNS_NULLMX 4
 
-#define DNS_SERVERS_MAX 3      /* MAXNS of libresolv */
-#define DNS_NAME_MAX 1025      /* NS_MAXDNAME: text of a domain name + NUL */
-#define DNS_ANSWER_MAX 65536   /* bytes of one answer we accept */
-#define DNS_RECORDS_MAX 1000   /* records of one answer we look at */
+#define DNS_SERVERS_MAX 3    /* MAXNS of libresolv */
+#define DNS_NAME_MAX 1025    /* NS_MAXDNAME: text of a domain name + NUL */
+#define DNS_ANSWER_MAX 65536 /* bytes of one answer we accept */
+#define DNS_RECORDS_MAX 1000 /* records of one answer we look at */
 
 typedef struct DNS_MX {
-    char *host;         /* exchange, no trailing dot */
-    unsigned pref;      /* preference, 0..65535 */
+    char *host;    /* exchange, no trailing dot */
+    unsigned pref; /* preference, 0..65535 */
 } DNS_MX;
 
 typedef struct DNS_MX_LIST {
     int count;
-    DNS_MX *mx;         /* count entries, in delivery order */
+    DNS_MX *mx; /* count entries, in delivery order */
 } DNS_MX_LIST;
 
 #define DNS_WANT_A (1 << 0)
@@ -94,8 +94,8 @@ typedef struct DNS_MX_LIST {
 #define DNS_WANT_ALL (DNS_WANT_A | DNS_WANT_AAAA)
 
 typedef struct DNS_ADDR {
-    int family;                 /* AF_INET or AF_INET6 */
-    unsigned char addr[16];     /* network order; the first 4 for AF_INET */
+    int family;             /* AF_INET or AF_INET6 */
+    unsigned char addr[16]; /* network order; the first 4 for AF_INET */
 } DNS_ADDR;
 
 typedef struct DNS_ADDR_LIST {
@@ -104,7 +104,7 @@ typedef struct DNS_ADDR_LIST {
     DNS_ADDR *addrs;
 } DNS_ADDR_LIST;
 
-#define DNS_ADDR_TEXT_MAX 46    /* INET6_ADDRSTRLEN */
+#define DNS_ADDR_TEXT_MAX 46 /* INET6_ADDRSTRLEN */
 
 void dns_init(void);
 int dns_set_servers(const char *spec, VSTRING *why);

@@ -62,8 +62,8 @@ void smtp_reply_reset(SMTP_REPLY *reply)
 
 int smtp_reply_parse_line(const char *line, size_t len, int *code, int *last, const char **text)
 {
-    if (len < 3 || !isdigit((unsigned char) line[0]) || !isdigit((unsigned char) line[1])
-        || !isdigit((unsigned char) line[2]))
+    if (len < 3 || !isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
+        !isdigit((unsigned char)line[2]))
         return -1;
     if (len > 3 && line[3] != ' ' && line[3] != '-')
         return -1;
@@ -82,7 +82,7 @@ size_t smtp_dsn_valid(const char *text, size_t len)
         return 0;
     i = 2;
     for (int part = 0; part < 2; part++) {
-        for (digits = 0; i < len && isdigit((unsigned char) text[i]) && digits < 4; i++)
+        for (digits = 0; i < len && isdigit((unsigned char)text[i]) && digits < 4; i++)
             digits++;
         if (digits == 0 || digits > 3)
             return 0;
@@ -109,7 +109,7 @@ static void smtp_reply_set_dsn(SMTP_REPLY *reply)
         reply->dsn[n] = 0;
         reply->has_dsn = 1;
     } else {
-        reply->dsn[0] = (char) ('0' + reply->code / 100);
+        reply->dsn[0] = (char)('0' + reply->code / 100);
         strcpy(reply->dsn + 1, ".0.0");
         reply->has_dsn = 0;
     }
@@ -122,7 +122,7 @@ static void smtp_reply_add_text(SMTP_REPLY *reply, const char *line, size_t len)
     if (vstring_len(reply->text) > 0)
         vstring_addch(reply->text, ' ');
     for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char) line[i];
+        unsigned char ch = (unsigned char)line[i];
 
         vstring_addch(reply->text, ch < ' ' || ch == 0x7f ? ' ' : ch);
     }
@@ -149,7 +149,7 @@ int smtp_reply_read(VSTREAM *fp, SMTP_REPLY *reply)
             rc = SMTP_REPLY_EOF;
             goto done;
         }
-        if (ch != '\n') {                       /* too long: drop the rest of the line */
+        if (ch != '\n') { /* too long: drop the rest of the line */
             VSTRING *junk = vstring_alloc(256);
             int jc;
 
@@ -173,8 +173,8 @@ int smtp_reply_read(VSTREAM *fp, SMTP_REPLY *reply)
         }
         if (nread <= SMTP_REPLY_LINES_MAX)
             smtp_reply_add_text(reply, vstring_str(buf), len);
-        if (smtp_reply_parse_line(vstring_str(buf), len, &code, &last, &text) < 0
-            || code < 200 || code > 599) {
+        if (smtp_reply_parse_line(vstring_str(buf), len, &code, &last, &text) < 0 || code < 200 ||
+            code > 599) {
             if (nread > SMTP_REPLY_LINES_MAX)
                 smtp_reply_add_text(reply, vstring_str(buf), len);
             rc = SMTP_REPLY_BAD;
@@ -187,7 +187,7 @@ int smtp_reply_read(VSTREAM *fp, SMTP_REPLY *reply)
             goto done;
         }
         if (nread <= SMTP_REPLY_LINES_MAX)
-            argv_addn(reply->lines, text, len - (size_t) (text - vstring_str(buf)));
+            argv_addn(reply->lines, text, len - (size_t)(text - vstring_str(buf)));
     }
     reply->code = code;
     smtp_reply_set_dsn(reply);
@@ -251,7 +251,7 @@ int smtp_reply_ehlo(const SMTP_REPLY *reply, const ARGV *discard, unsigned long 
                 unsigned long long v;
 
                 errno = 0;
-                v = isdigit((unsigned char) *param) ? strtoull(param, &end, 10) : 0;
+                v = isdigit((unsigned char)*param) ? strtoull(param, &end, 10) : 0;
                 if (v > 0 && errno == 0 && (*end == 0 || *end == ' '))
                     *size = v;
                 else

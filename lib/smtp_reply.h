@@ -57,10 +57,10 @@
 #include "vstream.h"
 #include "vstring.h"
 
-#define SMTP_REPLY_LINE_MAX 2048        /* bytes kept of one reply line */
-#define SMTP_REPLY_LINES_MAX 100        /* lines kept of one reply */
-#define SMTP_REPLY_READ_MAX 1000        /* lines read in all before giving up */
-#define SMTP_DSN_MAX 16                 /* "X.YYY.ZZZ" + NUL, with room */
+#define SMTP_REPLY_LINE_MAX 2048 /* bytes kept of one reply line */
+#define SMTP_REPLY_LINES_MAX 100 /* lines kept of one reply */
+#define SMTP_REPLY_READ_MAX 1000 /* lines read in all before giving up */
+#define SMTP_DSN_MAX 16          /* "X.YYY.ZZZ" + NUL, with room */
 
 #define SMTP_REPLY_EOF (-1)
 #define SMTP_REPLY_BAD (-2)

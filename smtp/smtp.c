@@ -78,8 +78,8 @@ static void smtp_pre_init(const char *service, char **args)
     SMTP_PARAMS *p = &smtp_params;
     unsigned port;
 
-    (void) service;
-    (void) args;
+    (void)service;
+    (void)args;
     if (p->lmtp) {
         p->proto = "LMTP";
         p->hello_cmd = "LHLO";
@@ -150,8 +150,8 @@ static void smtp_pre_init(const char *service, char **args)
 
 static void smtp_on_exit(const char *service, char **args)
 {
-    (void) service;
-    (void) args;
+    (void)service;
+    (void)args;
     smtp_cache_close();
 }
 
@@ -163,8 +163,8 @@ static void smtp_service(VSTREAM *stream, const char *service, char **args)
     SMTP_STATE state;
     int count;
 
-    (void) service;
-    (void) args;
+    (void)service;
+    (void)args;
     if ((req = deliver_request_read(stream)) == NULL)
         return;
     memset(&state, 0, sizeof(state));
@@ -173,7 +173,7 @@ static void smtp_service(VSTREAM *stream, const char *service, char **args)
     state.reply = smtp_reply_alloc();
     state.buf = vstring_alloc(1024);
     state.why = vstring_alloc(256);
-    state.rcpt = mycalloc((size_t) req->rcpt_count + 1, sizeof(SMTP_RCPT_STATE));
+    state.rcpt = mycalloc((size_t)req->rcpt_count + 1, sizeof(SMTP_RCPT_STATE));
     for (int i = 0; i < req->rcpt_count; i++) {
         state.rcpt[i].why = vstring_alloc(100);
         state.rcpt[i].relay = vstring_alloc(50);
@@ -181,7 +181,7 @@ static void smtp_service(VSTREAM *stream, const char *service, char **args)
 
     smtp_deliver(&state);
     count = req->rcpt_count;
-    (void) deliver_request_done(req, DEL_STAT_OK);
+    (void)deliver_request_done(req, DEL_STAT_OK);
 
     for (int i = 0; i < count; i++) {
         vstring_free(state.rcpt[i].why);

@@ -22,9 +22,9 @@
 
 /* settings of the running mode: smtp_* or lmtp_* parameters */
 typedef struct SMTP_PARAMS {
-    int lmtp;                   /* LMTP mode (program name "lmtp") */
-    const char *proto;          /* "SMTP" or "LMTP" */
-    const char *hello_cmd;      /* "EHLO" or "LHLO" */
+    int lmtp;              /* LMTP mode (program name "lmtp") */
+    const char *proto;     /* "SMTP" or "LMTP" */
+    const char *hello_cmd; /* "EHLO" or "LHLO" */
     long connect_timeout;
     long helo_timeout;
     long mail_timeout;
@@ -59,36 +59,36 @@ extern SMTP_PARAMS smtp_params;
 /* one connection to one server */
 typedef struct SMTP_SESSION {
     VSTREAM *stream;
-    char *dest;                 /* cache key: the next hop as requested */
-    char *host;                 /* server name ("mx.example.com", or the address) */
-    char *addr;                 /* numeric address, or the socket path */
-    char *port;                 /* numeric port, "" for a UNIX socket */
-    VSTRING *relay;             /* relay= text: host[addr]:port */
-    int features;               /* SMTP_FEATURE_* */
-    unsigned long long size_limit;  /* SIZE of the EHLO reply, 0 = none stated */
-    int reuse_count;            /* transactions after the first */
+    char *dest;                    /* cache key: the next hop as requested */
+    char *host;                    /* server name ("mx.example.com", or the address) */
+    char *addr;                    /* numeric address, or the socket path */
+    char *port;                    /* numeric port, "" for a UNIX socket */
+    VSTRING *relay;                /* relay= text: host[addr]:port */
+    int features;                  /* SMTP_FEATURE_* */
+    unsigned long long size_limit; /* SIZE of the EHLO reply, 0 = none stated */
+    int reuse_count;               /* transactions after the first */
     time_t open_time;
-    int broken;                 /* I/O error, timeout or 421: never reuse */
-    int rset_pending;           /* reused: RSET goes before the next MAIL FROM */
+    int broken;       /* I/O error, timeout or 421: never reuse */
+    int rset_pending; /* reused: RSET goes before the next MAIL FROM */
 } SMTP_SESSION;
 
 /* per-recipient progress in one request */
 typedef struct SMTP_RCPT_STATE {
-    int soft;                   /* a temporary failure is recorded below */
+    int soft; /* a temporary failure is recorded below */
     char dsn[SMTP_DSN_MAX];
-    VSTRING *why;               /* text of the last temporary failure */
-    VSTRING *relay;             /* relay= of the last temporary failure */
+    VSTRING *why;   /* text of the last temporary failure */
+    VSTRING *relay; /* relay= of the last temporary failure */
 } SMTP_RCPT_STATE;
 
 /* one delivery request */
 typedef struct SMTP_STATE {
     DELIVER_REQUEST *req;
-    SMTP_SESSION *session;      /* current connection, or NULL */
-    SMTP_RCPT_STATE *rcpt;      /* parallel to req->rcpt */
-    int sessions;               /* sessions that completed the handshake */
-    int addresses;              /* server addresses tried */
-    int content_8bit;           /* -1 unknown, 0 no 8-bit byte, 1 some */
-    int content_read;           /* the content was read before: rewind first */
+    SMTP_SESSION *session; /* current connection, or NULL */
+    SMTP_RCPT_STATE *rcpt; /* parallel to req->rcpt */
+    int sessions;          /* sessions that completed the handshake */
+    int addresses;         /* server addresses tried */
+    int content_8bit;      /* -1 unknown, 0 no 8-bit byte, 1 some */
+    int content_read;      /* the content was read before: rewind first */
     SMTP_REPLY *reply;
     VSTRING *buf;
     VSTRING *why;
@@ -108,11 +108,11 @@ void smtp_cache_save(SMTP_SESSION *session);
 void smtp_cache_close(void);
 
 /* smtp_proto.c */
-#define SMTP_SESSION_OK 0       /* greeting and EHLO/HELO done */
-#define SMTP_SESSION_NEXT 1     /* try the next server (outcome recorded) */
-#define SMTP_SESSION_STOP 2     /* no server will do better */
-#define SMTP_XFER_DONE 0        /* outcomes recorded as far as this server goes */
-#define SMTP_XFER_STALE 1       /* a reused session failed its RSET: nothing recorded */
+#define SMTP_SESSION_OK 0   /* greeting and EHLO/HELO done */
+#define SMTP_SESSION_NEXT 1 /* try the next server (outcome recorded) */
+#define SMTP_SESSION_STOP 2 /* no server will do better */
+#define SMTP_XFER_DONE 0    /* outcomes recorded as far as this server goes */
+#define SMTP_XFER_STALE 1   /* a reused session failed its RSET: nothing recorded */
 int smtp_helo(SMTP_STATE *state);
 int smtp_xfer(SMTP_STATE *state);
 
@@ -120,8 +120,8 @@ int smtp_xfer(SMTP_STATE *state);
 int smtp_rcpt_pending(SMTP_STATE *state, int i);
 int smtp_pending_count(SMTP_STATE *state);
 void smtp_rcpt_sent(SMTP_STATE *state, int i, const SMTP_REPLY *reply);
-void smtp_rcpt_fail(SMTP_STATE *state, int i, const char *relay, const char *dsn,
-                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void smtp_rcpt_fail(SMTP_STATE *state, int i, const char *relay, const char *dsn, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
 void smtp_all_fail(SMTP_STATE *state, const char *relay, const char *dsn, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void smtp_rcpt_reply_fail(SMTP_STATE *state, int i, const SMTP_REPLY *reply, const char *command);

@@ -66,7 +66,7 @@
 
 /* one server address to try */
 typedef struct SMTP_ADDR {
-    char *host;             /* name for logs */
+    char *host; /* name for logs */
     DNS_ADDR addr;
 } SMTP_ADDR;
 
@@ -88,16 +88,16 @@ int smtp_port_number(const char *service, unsigned *port)
     char *end;
     unsigned long n;
 
-    if (isdigit((unsigned char) *service)) {
+    if (isdigit((unsigned char)*service)) {
         errno = 0;
         n = strtoul(service, &end, 10);
         if (*end || errno || n == 0 || n > 65535)
             return -1;
-        *port = (unsigned) n;
+        *port = (unsigned)n;
         return 0;
     }
     if ((sp = getservbyname(service, "tcp")) != NULL) {
-        *port = ntohs((unsigned short) sp->s_port);
+        *port = ntohs((unsigned short)sp->s_port);
         return 0;
     }
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
@@ -112,12 +112,12 @@ int smtp_port_number(const char *service, unsigned *port)
 static void smtp_addr_add(SMTP_ADDR_LIST *al, const char *host, const DNS_ADDR *addr)
 {
     for (int i = 0; i < al->count; i++)
-        if (al->list[i].addr.family == addr->family
-            && memcmp(al->list[i].addr.addr, addr->addr, sizeof(addr->addr)) == 0)
+        if (al->list[i].addr.family == addr->family &&
+            memcmp(al->list[i].addr.addr, addr->addr, sizeof(addr->addr)) == 0)
             return;
     if (al->count >= al->size) {
         al->size = al->size ? al->size * 2 : 8;
-        al->list = myrealloc(al->list, sizeof(SMTP_ADDR) * (size_t) al->size);
+        al->list = myrealloc(al->list, sizeof(SMTP_ADDR) * (size_t)al->size);
     }
     al->list[al->count].host = mystrdup(host);
     al->list[al->count].addr = *addr;
@@ -149,18 +149,18 @@ static int smtp_native_addr(const char *host, DNS_ADDR_LIST *list, VSTRING *why)
                                                                    : AF_UNSPEC;
     if ((err = getaddrinfo(host, NULL, &hints, &res)) != 0) {
         vstring_sprintf(why, "%s: %s", host, gai_strerror(err));
-        return err == EAI_AGAIN ? DNS_TEMP : err == EAI_NONAME || err == EAI_NODATA
-                                                 ? DNS_NOTFOUND
-                                                 : DNS_TEMP;
+        return err == EAI_AGAIN                         ? DNS_TEMP
+               : err == EAI_NONAME || err == EAI_NODATA ? DNS_NOTFOUND
+                                                        : DNS_TEMP;
     }
     for (ai = res; ai; ai = ai->ai_next) {
         memset(&addr, 0, sizeof(addr));
         if (ai->ai_family == AF_INET) {
             addr.family = AF_INET;
-            memcpy(addr.addr, &((struct sockaddr_in *) ai->ai_addr)->sin_addr, 4);
+            memcpy(addr.addr, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
         } else if (ai->ai_family == AF_INET6) {
             addr.family = AF_INET6;
-            memcpy(addr.addr, &((struct sockaddr_in6 *) ai->ai_addr)->sin6_addr, 16);
+            memcpy(addr.addr, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
         } else {
             continue;
         }
@@ -189,10 +189,10 @@ static int smtp_host_addr(const char *host, SMTP_ADDR_LIST *al, VSTRING *why)
     int tried = 0;
 
     if (dns_addr_parse(host, &numeric) == 0) {
-        if ((numeric.family == AF_INET && !(smtp_params.want_families & DNS_WANT_A))
-            || (numeric.family == AF_INET6 && !(smtp_params.want_families & DNS_WANT_AAAA))) {
+        if ((numeric.family == AF_INET && !(smtp_params.want_families & DNS_WANT_A)) ||
+            (numeric.family == AF_INET6 && !(smtp_params.want_families & DNS_WANT_AAAA))) {
             vstring_sprintf(why, "%s: address family not enabled by inet_protocols", host);
-            return DNS_TEMP;                    /* a configuration matter: wait for a fix */
+            return DNS_TEMP; /* a configuration matter: wait for a fix */
         }
         smtp_addr_add(al, host, &numeric);
         return DNS_OK;
@@ -316,8 +316,8 @@ static void smtp_connect_inet(SMTP_STATE *state, SMTP_ADDR_LIST *al, unsigned po
         dns_addr_text(&sa->addr, text);
         dns_addr_sockaddr(&sa->addr, port, &ss, &len);
         bind_it = smtp_bind_sockaddr(sa->addr.family, &bs, &blen);
-        fd = inet_connect_addr((struct sockaddr *) &ss, len, bind_it ? (struct sockaddr *) &bs : NULL,
-                               bind_it ? blen : 0, (int) smtp_params.connect_timeout, why);
+        fd = inet_connect_addr((struct sockaddr *)&ss, len, bind_it ? (struct sockaddr *)&bs : NULL,
+                               bind_it ? blen : 0, (int)smtp_params.connect_timeout, why);
         if (fd < 0) {
             smtp_all_fail(state, "none", "4.4.1", "connect to %s[%s]:%u: %s", sa->host, text, port,
                           errno == ETIMEDOUT ? "Connection timed out" : strerror(errno));
@@ -365,7 +365,7 @@ static int smtp_mx_addr(SMTP_STATE *state, const char *domain, SMTP_ADDR_LIST *a
     int temp = 0;
 
     rc = dns_lookup_mx(domain, &mxl, why);
-    if (rc == DNS_NOTFOUND) {                   /* no MX: the domain itself */
+    if (rc == DNS_NOTFOUND) { /* no MX: the domain itself */
         rc = smtp_host_addr(domain, al, why);
         vstring_free(host_why);
         return rc;
@@ -401,7 +401,7 @@ static int smtp_mx_addr(SMTP_STATE *state, const char *domain, SMTP_ADDR_LIST *a
     while (smtp_params.mx_address_limit > 0 && al->count > smtp_params.mx_address_limit)
         myfree(al->list[--al->count].host);
     dns_mx_free(mxl);
-    if (al->count == 0) {                       /* MX hosts without address */
+    if (al->count == 0) { /* MX hosts without address */
         vstring_strcpy(why, vstring_str(host_why));
         vstring_free(host_why);
         return temp ? DNS_TEMP : DNS_NOTFOUND;
@@ -428,12 +428,14 @@ static void smtp_deliver_dest(SMTP_STATE *state, const char *dest)
     }
     if (ep.type == SOCK_EP_UNIX) {
         if (!smtp_params.lmtp) {
-            smtp_all_fail(state, "none", "4.3.5", "bad next hop \"%s\": the SMTP client "
-                          "does not connect to UNIX-domain sockets", dest);
+            smtp_all_fail(state, "none", "4.3.5",
+                          "bad next hop \"%s\": the SMTP client "
+                          "does not connect to UNIX-domain sockets",
+                          dest);
             goto done;
         }
         state->addresses++;
-        if ((fd = unix_connect(ep.path, (int) smtp_params.connect_timeout, why)) < 0) {
+        if ((fd = unix_connect(ep.path, (int)smtp_params.connect_timeout, why)) < 0) {
             smtp_all_fail(state, "none", "4.4.1", "connect to %s: %s", ep.path, strerror(errno));
             goto done;
         }
@@ -475,8 +477,7 @@ void smtp_deliver(SMTP_STATE *state)
         deliver_request_conn_done(req);
         if (smtp_xfer(state) == SMTP_XFER_STALE) {
             if (msg_verbose)
-                msg_info("cached connection to %s went stale",
-                         vstring_str(state->session->relay));
+                msg_info("cached connection to %s went stale", vstring_str(state->session->relay));
             smtp_session_free(state->session);
             state->session = NULL;
             req->conn_done.tv_sec = 0;
@@ -486,7 +487,7 @@ void smtp_deliver(SMTP_STATE *state)
     }
 
     dests = argv_split(req->nexthop, ARGV_DELIM_LIST);
-    if (dests->argc == 0 && req->rcpt_count > 0) {  /* no next hop: the recipient domain */
+    if (dests->argc == 0 && req->rcpt_count > 0) { /* no next hop: the recipient domain */
         const char *at = strrchr(req->rcpt[0].address, '@');
 
         argv_add(dests, at ? at + 1 : var_myhostname);
@@ -502,14 +503,14 @@ void smtp_deliver(SMTP_STATE *state)
     for (int d = 0; d < dests->argc; d++) {
         if (smtp_pending_count(state) == 0)
             break;
-        if (d == first_fallback) {              /* fallback relays have limits of their own */
+        if (d == first_fallback) { /* fallback relays have limits of their own */
             state->sessions = 0;
             state->addresses = 0;
         }
         if (smtp_limits_reached(state))
             continue;
         if (d >= first_fallback && strcmp(dests->argv[d], req->nexthop) == 0)
-            continue;                           /* we are the fallback relay */
+            continue; /* we are the fallback relay */
         smtp_drop_session(state, 0);
         smtp_deliver_dest(state, dests->argv[d]);
     }

@@ -85,8 +85,8 @@ static void smtp_lost(SMTP_STATE *state, const char *stage, int rc)
         smtp_all_fail(state, relay, "4.4.2", "conversation with %s[%s] timed out while %s",
                       session->host, session->addr, stage);
     else
-        smtp_all_fail(state, relay, "4.4.2", "lost connection with %s[%s] while %s",
-                      session->host, session->addr, stage);
+        smtp_all_fail(state, relay, "4.4.2", "lost connection with %s[%s] while %s", session->host,
+                      session->addr, stage);
 }
 
 /* smtp_read - read one reply under a timeout; < 0 on failure */
@@ -95,7 +95,7 @@ static int smtp_read(SMTP_SESSION *session, SMTP_REPLY *reply, long timeout)
 {
     int rc;
 
-    vstream_set_timeout(session->stream, (int) timeout);
+    vstream_set_timeout(session->stream, (int)timeout);
     rc = smtp_reply_read(session->stream, reply);
     if (rc == 421)
         session->broken = 1;
@@ -110,9 +110,9 @@ static int smtp_send(SMTP_SESSION *session, const char *cmd, int flush, long tim
 {
     if (msg_verbose)
         msg_info("> %s: %s", session->host, cmd);
-    vstream_set_timeout(session->stream, (int) timeout);
-    if (vstream_fputs(cmd, session->stream) == VSTREAM_EOF
-        || vstream_fputs("\r\n", session->stream) == VSTREAM_EOF)
+    vstream_set_timeout(session->stream, (int)timeout);
+    if (vstream_fputs(cmd, session->stream) == VSTREAM_EOF ||
+        vstream_fputs("\r\n", session->stream) == VSTREAM_EOF)
         return -1;
     if (flush && vstream_fflush(session->stream) == VSTREAM_EOF)
         return -1;
@@ -164,7 +164,8 @@ int smtp_helo(SMTP_STATE *state)
     }
     if (rc >= 400 || rc < 200) {
         session->broken = 1;
-        return smtp_refused(state, rc < 500 || (!smtp_params.lmtp && smtp_params.skip_5xx_greeting));
+        return smtp_refused(state,
+                            rc < 500 || (!smtp_params.lmtp && smtp_params.skip_5xx_greeting));
     }
 
     /* EHLO, LHLO or HELO */
@@ -172,15 +173,15 @@ int smtp_helo(SMTP_STATE *state)
     for (;;) {
         vstring_sprintf(stage, SMTP_STAGE_HELO, cmd);
         vstring_sprintf(state->why, "%s %s", cmd, smtp_params.helo_name);
-        if (smtp_send(session, vstring_str(state->why), 1, smtp_params.helo_timeout) < 0
-            || (rc = smtp_read(session, reply, smtp_params.helo_timeout)) < 0) {
+        if (smtp_send(session, vstring_str(state->why), 1, smtp_params.helo_timeout) < 0 ||
+            (rc = smtp_read(session, reply, smtp_params.helo_timeout)) < 0) {
             smtp_lost(state, vstring_str(stage), rc == SMTP_REPLY_BAD ? rc : SMTP_REPLY_EOF);
             return SMTP_SESSION_NEXT;
         }
         if (rc >= 200 && rc < 300)
             break;
         if (strcmp(cmd, "EHLO") == 0 && rc != 421) {
-            cmd = "HELO";                       /* an old server: try HELO */
+            cmd = "HELO"; /* an old server: try HELO */
             continue;
         }
         session->broken = 1;
@@ -188,8 +189,8 @@ int smtp_helo(SMTP_STATE *state)
         return rc < 500 ? SMTP_SESSION_NEXT : SMTP_SESSION_STOP;
     }
     if (strcmp(cmd, "HELO") != 0)
-        session->features = smtp_reply_ehlo(reply, smtp_params.discard_keywords,
-                                            &session->size_limit);
+        session->features =
+            smtp_reply_ehlo(reply, smtp_params.discard_keywords, &session->size_limit);
     if (msg_verbose)
         msg_info("%s: features 0x%x size limit %llu", session->host, session->features,
                  session->size_limit);
@@ -201,7 +202,7 @@ int smtp_helo(SMTP_STATE *state)
 static int smtp_has_8bit(const char *text)
 {
     for (; *text; text++)
-        if ((unsigned char) *text & 0x80)
+        if ((unsigned char)*text & 0x80)
             return 1;
     return 0;
 }
@@ -219,7 +220,7 @@ static int smtp_content_8bit(SMTP_STATE *state)
         deliver_request_rewind(state->req);
     while ((type = deliver_request_content(state->req, state->buf)) > 0) {
         for (size_t i = 0; i < vstring_len(state->buf); i++) {
-            if ((unsigned char) vstring_str(state->buf)[i] & 0x80) {
+            if ((unsigned char)vstring_str(state->buf)[i] & 0x80) {
                 state->content_8bit = 1;
                 break;
             }
@@ -228,7 +229,7 @@ static int smtp_content_8bit(SMTP_STATE *state)
             break;
     }
     if (type < 0)
-        state->content_8bit = 1;    /* unreadable: do not claim 7-bit */
+        state->content_8bit = 1; /* unreadable: do not claim 7-bit */
     deliver_request_rewind(state->req);
     state->content_read = 0;
     return state->content_8bit;
@@ -238,7 +239,7 @@ static int smtp_content_8bit(SMTP_STATE *state)
 
 static void smtp_xtext(VSTRING *out, const char *text)
 {
-    for (const unsigned char *cp = (const unsigned char *) text; *cp; cp++) {
+    for (const unsigned char *cp = (const unsigned char *)text; *cp; cp++) {
         if (*cp < '!' || *cp > '~' || *cp == '+' || *cp == '=')
             vstring_sprintf_append(out, "+%02X", *cp);
         else
@@ -256,7 +257,7 @@ static int smtp_path(VSTRING *out, const char *addr)
     if (*addr) {
         if (!smtp_params.quote_821) {
             for (const char *cp = addr; *cp; cp++)
-                if ((unsigned char) *cp < ' ' || *cp == 0x7f)
+                if ((unsigned char)*cp < ' ' || *cp == 0x7f)
                     return -1;
             vstring_strcat(out, addr);
         } else {
@@ -282,13 +283,13 @@ static int smtp_precheck(SMTP_STATE *state, int *use_utf8)
     const char *relay = vstring_str(session->relay);
     int server_utf8 = (session->features & SMTP_FEATURE_SMTPUTF8) != 0;
 
-    if ((session->features & SMTP_FEATURE_SIZE) && session->size_limit > 0
-        && (unsigned long long) req->data_size > session->size_limit)
+    if ((session->features & SMTP_FEATURE_SIZE) && session->size_limit > 0 &&
+        (unsigned long long)req->data_size > session->size_limit)
         smtp_all_fail(state, relay, "5.3.4",
-                      "message size %ld exceeds size limit %llu of server %s[%s]",
-                      req->data_size, session->size_limit, session->host, session->addr);
-    if (strcasecmp(req->encoding, "8bit") == 0 && !(session->features & SMTP_FEATURE_8BITMIME)
-        && smtp_pending_count(state) > 0 && smtp_content_8bit(state))
+                      "message size %ld exceeds size limit %llu of server %s[%s]", req->data_size,
+                      session->size_limit, session->host, session->addr);
+    if (strcasecmp(req->encoding, "8bit") == 0 && !(session->features & SMTP_FEATURE_8BITMIME) &&
+        smtp_pending_count(state) > 0 && smtp_content_8bit(state))
         smtp_all_fail(state, relay, "5.6.3",
                       "host %s[%s] does not support 8BITMIME, and the message content is 8-bit",
                       session->host, session->addr);
@@ -296,8 +297,8 @@ static int smtp_precheck(SMTP_STATE *state, int *use_utf8)
     if (smtp_has_8bit(req->sender)) {
         if (!server_utf8)
             smtp_all_fail(state, relay, "5.6.7",
-                          "SMTPUTF8 is required, but was not offered by host %s[%s]",
-                          session->host, session->addr);
+                          "SMTPUTF8 is required, but was not offered by host %s[%s]", session->host,
+                          session->addr);
         *use_utf8 = server_utf8;
     }
     for (int i = 0; i < req->rcpt_count; i++) {
@@ -375,12 +376,13 @@ static int smtp_rcpt_cmd(SMTP_STATE *state, int i, VSTRING *cmd)
 
 static int smtp_put_piece(VSTREAM *fp, const char *data, size_t len, size_t *col)
 {
-    size_t limit = (size_t) smtp_params.line_length_limit;
+    size_t limit = (size_t)smtp_params.line_length_limit;
     size_t room;
 
     while (limit > 0 && *col + len > limit) {
         room = limit > *col ? limit - *col : 0;
-        if ((room > 0 && vstream_fwrite(fp, data, room) != 0) || vstream_fwrite(fp, "\r\n ", 3) != 0)
+        if ((room > 0 && vstream_fwrite(fp, data, room) != 0) ||
+            vstream_fwrite(fp, "\r\n ", 3) != 0)
             return -1;
         data += room;
         len -= room;
@@ -404,7 +406,7 @@ static int smtp_content(SMTP_STATE *state)
     size_t col = 0;
     int type;
 
-    vstream_set_timeout(fp, (int) smtp_params.data_xfer_timeout);
+    vstream_set_timeout(fp, (int)smtp_params.data_xfer_timeout);
     if (state->content_read)
         deliver_request_rewind(state->req);
     state->content_read = 1;
@@ -412,7 +414,7 @@ static int smtp_content(SMTP_STATE *state)
         if (col == 0 && vstring_len(buf) > 0 && vstring_str(buf)[0] == '.') {
             if (vstream_putc('.', fp) == VSTREAM_EOF)
                 return -1;
-            col = 1;                            /* the stuffed dot counts */
+            col = 1; /* the stuffed dot counts */
         }
         if (smtp_put_piece(fp, vstring_str(buf), vstring_len(buf), &col) < 0)
             return -1;
@@ -478,8 +480,8 @@ int smtp_xfer(SMTP_STATE *state)
     SMTP_REPLY *reply = state->reply;
     int pipelined = (session->features & SMTP_FEATURE_PIPELINING) != 0;
     VSTRING *cmd = vstring_alloc(256);
-    int *todo = mymalloc(sizeof(int) * (size_t) (req->rcpt_count + 1));
-    int *accepted = mymalloc(sizeof(int) * (size_t) (req->rcpt_count + 1));
+    int *todo = mymalloc(sizeof(int) * (size_t)(req->rcpt_count + 1));
+    int *accepted = mymalloc(sizeof(int) * (size_t)(req->rcpt_count + 1));
     int ntodo = 0;
     int naccepted = 0;
     int use_utf8;
@@ -489,8 +491,8 @@ int smtp_xfer(SMTP_STATE *state)
     int ret = SMTP_XFER_DONE;
 
     if (session->rset_pending && !pipelined) {
-        if (smtp_send(session, "RSET", 1, smtp_params.rset_timeout) < 0
-            || smtp_rset_reply(session, reply) < 0) {
+        if (smtp_send(session, "RSET", 1, smtp_params.rset_timeout) < 0 ||
+            smtp_rset_reply(session, reply) < 0) {
             session->broken = 1;
             ret = SMTP_XFER_STALE;
             goto done;
@@ -513,7 +515,7 @@ int smtp_xfer(SMTP_STATE *state)
         goto done;
     }
     if (smtp_send(session, vstring_str(cmd), !pipelined, smtp_params.mail_timeout) < 0) {
-        if (session->rset_pending) {            /* the write failed: the server is gone */
+        if (session->rset_pending) { /* the write failed: the server is gone */
             session->broken = 1;
             ret = SMTP_XFER_STALE;
             goto done;
@@ -537,7 +539,7 @@ int smtp_xfer(SMTP_STATE *state)
             continue;
         }
         if (smtp_send(session, vstring_str(cmd), !pipelined, smtp_params.rcpt_timeout) < 0) {
-            if (session->rset_pending) {        /* nothing reached a live server */
+            if (session->rset_pending) { /* nothing reached a live server */
                 session->broken = 1;
                 ret = SMTP_XFER_STALE;
                 goto done;
@@ -558,7 +560,7 @@ int smtp_xfer(SMTP_STATE *state)
 
     /* DATA */
     if (smtp_send(session, "DATA", 1, smtp_params.data_init_timeout) < 0) {
-        if (session->rset_pending) {            /* nothing reached a live server */
+        if (session->rset_pending) { /* nothing reached a live server */
             session->broken = 1;
             ret = SMTP_XFER_STALE;
             goto done;
@@ -579,7 +581,7 @@ int smtp_xfer(SMTP_STATE *state)
             if (todo[k] < 0)
                 continue;
             rc = smtp_read(session, reply, smtp_params.rcpt_timeout);
-            if (!mail_ok) {             /* replies to a failed transaction: ignore */
+            if (!mail_ok) { /* replies to a failed transaction: ignore */
                 if (rc < 0) {
                     session->broken = 1;
                     goto done;
@@ -609,8 +611,8 @@ int smtp_xfer(SMTP_STATE *state)
     }
     if (!mail_ok || naccepted == 0) {
         /* the server wants content we have no recipient for: end it empty */
-        if (smtp_send(session, ".", 1, smtp_params.data_xfer_timeout) < 0
-            || smtp_read(session, reply, smtp_params.data_done_timeout) < 0)
+        if (smtp_send(session, ".", 1, smtp_params.data_xfer_timeout) < 0 ||
+            smtp_read(session, reply, smtp_params.data_done_timeout) < 0)
             session->broken = 1;
         goto done;
     }

@@ -84,7 +84,7 @@ void smtp_session_free(SMTP_SESSION *session)
 void smtp_session_quit(SMTP_SESSION *session)
 {
     if (!session->broken) {
-        vstream_set_timeout(session->stream, (int) smtp_params.quit_timeout);
+        vstream_set_timeout(session->stream, (int)smtp_params.quit_timeout);
         vstream_fputs("QUIT\r\n", session->stream);
         vstream_fflush(session->stream);
     }
@@ -114,7 +114,7 @@ static void smtp_cache_expire(void *context)
 {
     SMTP_SESSION *session;
 
-    (void) context;
+    (void)context;
     smtp_cache_timer = 0;
     if ((session = smtp_cache_detach()) != NULL) {
         if (msg_verbose)
@@ -129,9 +129,9 @@ static void smtp_cache_event(int fd, int event, void *context)
 {
     SMTP_SESSION *session;
 
-    (void) fd;
-    (void) event;
-    (void) context;
+    (void)fd;
+    (void)event;
+    (void)context;
     if ((session = smtp_cache_detach()) != NULL) {
         if (msg_verbose)
             msg_info("cached connection to %s closed by the server", vstring_str(session->relay));
@@ -145,21 +145,21 @@ void smtp_cache_save(SMTP_SESSION *session)
     time_t now = time(NULL);
 
     smtp_cache_close();
-    if (session->broken || !smtp_params.cache_on_demand
-        || (smtp_params.reuse_count_limit > 0
-            && session->reuse_count >= smtp_params.reuse_count_limit)
-        || now - session->open_time >= smtp_params.reuse_time_limit) {
+    if (session->broken || !smtp_params.cache_on_demand ||
+        (smtp_params.reuse_count_limit > 0 &&
+         session->reuse_count >= smtp_params.reuse_count_limit) ||
+        now - session->open_time >= smtp_params.reuse_time_limit) {
         smtp_session_quit(session);
         return;
     }
-    if (vstream_bufferred(session->stream) > 0) {   /* unsolicited data: do not trust it */
+    if (vstream_bufferred(session->stream) > 0) { /* unsolicited data: do not trust it */
         smtp_session_quit(session);
         return;
     }
     smtp_cached = session;
     event_enable_read(vstream_fileno(session->stream), smtp_cache_event, NULL);
-    smtp_cache_timer = event_request_timer(smtp_cache_expire, NULL,
-                                           smtp_params.cache_time_limit * 1000L);
+    smtp_cache_timer =
+        event_request_timer(smtp_cache_expire, NULL, smtp_params.cache_time_limit * 1000L);
 }
 
 SMTP_SESSION *smtp_cache_take(const char *dest)
@@ -172,7 +172,7 @@ SMTP_SESSION *smtp_cache_take(const char *dest)
         smtp_session_quit(session);
         return NULL;
     }
-    if (readable(vstream_fileno(session->stream))) {    /* 421, or gone */
+    if (readable(vstream_fileno(session->stream))) { /* 421, or gone */
         session->broken = 1;
         smtp_session_free(session);
         return NULL;

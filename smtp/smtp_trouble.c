@@ -60,8 +60,8 @@ void smtp_rcpt_sent(SMTP_STATE *state, int i, const SMTP_REPLY *reply)
 {
     if (!smtp_rcpt_pending(state, i))
         msg_panic("smtp_rcpt_sent: recipient %d already has an outcome", i);
-    (void) deliver_sent(state->req, i, vstring_str(state->session->relay), reply->dsn, "%s",
-                        vstring_str(reply->text));
+    (void)deliver_sent(state->req, i, vstring_str(state->session->relay), reply->dsn, "%s",
+                       vstring_str(reply->text));
 }
 
 /* smtp_rcpt_vfail - bounce now, or record a temporary failure */
@@ -74,7 +74,7 @@ static void smtp_rcpt_vfail(SMTP_STATE *state, int i, const char *relay, const c
     if (!smtp_rcpt_pending(state, i))
         return;
     if (dsn[0] == '5') {
-        (void) deliver_bounce(state->req, i, relay, dsn, "%s", text);
+        (void)deliver_bounce(state->req, i, relay, dsn, "%s", text);
         return;
     }
     rs->soft = 1;
@@ -84,8 +84,8 @@ static void smtp_rcpt_vfail(SMTP_STATE *state, int i, const char *relay, const c
     vstring_strcpy(rs->relay, relay);
 }
 
-void smtp_rcpt_fail(SMTP_STATE *state, int i, const char *relay, const char *dsn,
-                    const char *fmt, ...)
+void smtp_rcpt_fail(SMTP_STATE *state, int i, const char *relay, const char *dsn, const char *fmt,
+                    ...)
 {
     va_list ap;
 
@@ -141,10 +141,10 @@ void smtp_finish(SMTP_STATE *state)
         if (!smtp_rcpt_pending(state, i))
             continue;
         if (rs->soft)
-            (void) deliver_defer(state->req, i, vstring_str(rs->relay), rs->dsn, "%s",
-                                 vstring_str(rs->why));
+            (void)deliver_defer(state->req, i, vstring_str(rs->relay), rs->dsn, "%s",
+                                vstring_str(rs->why));
         else
-            (void) deliver_defer(state->req, i, "none", "4.3.0",
-                                 "delivery temporarily suspended: no server was tried");
+            (void)deliver_defer(state->req, i, "none", "4.3.0",
+                                "delivery temporarily suspended: no server was tried");
     }
 }

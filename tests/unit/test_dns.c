@@ -36,17 +36,33 @@ static int dnsmasq_port;
 static void test_set_servers(void **state)
 {
     static const char *good[] = {
-        "", "127.0.0.1", "127.0.0.1:5353", "[::1]", "[::1]:53", "::1",
+        "",
+        "127.0.0.1",
+        "127.0.0.1:5353",
+        "[::1]",
+        "[::1]:53",
+        "::1",
         "127.0.0.1:53, 127.0.0.2:54 [::1]:55",
     };
     static const char *bad[] = {
-        "localhost", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:5x",
-        "[::1", "[::1]x", "[]:53", "1.2.3.4, 1.2.3.5, 1.2.3.6, 1.2.3.7", "256.1.1.1",
-        "127.000.0.1", "[127.0.0.1]:53:", ":53", "[fe80::1%lo]:53",
+        "localhost",
+        "127.0.0.1:",
+        "127.0.0.1:0",
+        "127.0.0.1:65536",
+        "127.0.0.1:5x",
+        "[::1",
+        "[::1]x",
+        "[]:53",
+        "1.2.3.4, 1.2.3.5, 1.2.3.6, 1.2.3.7",
+        "256.1.1.1",
+        "127.000.0.1",
+        "[127.0.0.1]:53:",
+        ":53",
+        "[fe80::1%lo]:53",
     };
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         vstring_reset(why);
         if (dns_set_servers(good[i], why) != 0)
@@ -68,7 +84,7 @@ static DNS_MX_LIST *mx_list(const unsigned *prefs, int count)
     char name[32];
 
     list->count = count;
-    list->mx = malloc(sizeof(DNS_MX) * (size_t) count);
+    list->mx = malloc(sizeof(DNS_MX) * (size_t)count);
     for (int i = 0; i < count; i++) {
         snprintf(name, sizeof(name), "h%d", i);
         list->mx[i].host = strdup(name);
@@ -82,7 +98,7 @@ static void test_mx_sort(void **state)
     static const unsigned prefs[] = {30, 10, 20, 10, 10, 65535, 0};
     int first_seen[7] = {0};
 
-    (void) state;
+    (void)state;
     for (int round = 0; round < 300; round++) {
         DNS_MX_LIST *list = mx_list(prefs, 7);
 
@@ -107,13 +123,13 @@ static void test_addr_helpers(void **state)
     struct sockaddr_storage ss;
     socklen_t len;
 
-    (void) state;
+    (void)state;
     assert_int_equal(dns_addr_parse("192.0.2.1", &a), 0);
     assert_int_equal(a.family, AF_INET);
     assert_string_equal(dns_addr_text(&a, text), "192.0.2.1");
     assert_int_equal(dns_addr_sockaddr(&a, 2525, &ss, &len), 0);
     assert_int_equal(len, sizeof(struct sockaddr_in));
-    assert_int_equal(ntohs(((struct sockaddr_in *) &ss)->sin_port), 2525);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 2525);
     assert_int_equal(dns_addr_parse("2001:db8::1", &a), 0);
     assert_int_equal(a.family, AF_INET6);
     assert_string_equal(dns_addr_text(&a, text), "2001:db8::1");
@@ -140,13 +156,18 @@ static void test_addr_helpers(void **state)
 static void test_bad_names(void **state)
 {
     static const char *names[] = {
-        "", ".", "a..b", "with space.test", "ctl\001.test", "back\\slash.test",
+        "",
+        ".",
+        "a..b",
+        "with space.test",
+        "ctl\001.test",
+        "back\\slash.test",
         "0123456789012345678901234567890123456789012345678901234567890123.test",
     };
     DNS_MX_LIST *list;
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         assert_int_equal(dns_lookup_mx(names[i], &list, why), DNS_FAIL);
         assert_null(list);
@@ -167,8 +188,8 @@ static int free_udp_port(void)
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *) &sin, sizeof(sin)) < 0
-        || getsockname(fd, (struct sockaddr *) &sin, &len) < 0)
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
         return -1;
     port = ntohs(sin.sin_port);
     close(fd);
@@ -182,21 +203,30 @@ static int start_dnsmasq(void **state)
     char user_arg[64];
     struct timespec ts = {0, 100 * 1000 * 1000};
 
-    (void) state;
+    (void)state;
     if (access(DNSMASQ, X_OK) != 0)
         return 0;
     dnsmasq_port = free_udp_port();
     snprintf(port_arg, sizeof(port_arg), "--port=%d", dnsmasq_port);
-    snprintf(pid_arg, sizeof(pid_arg), "--pid-file=/tmp/test_dns.%ld.pid", (long) getpid());
+    snprintf(pid_arg, sizeof(pid_arg), "--pid-file=/tmp/test_dns.%ld.pid", (long)getpid());
     snprintf(user_arg, sizeof(user_arg), "--user=%s", getuid() == 0 ? "root" : "");
     if ((dnsmasq_pid = fork()) == 0) {
         const char *args[] = {
-            DNSMASQ, "--keep-in-foreground", port_arg, "--listen-address=127.0.0.1",
-            "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
-            pid_arg, user_arg, "--local=/test/",
+            DNSMASQ,
+            "--keep-in-foreground",
+            port_arg,
+            "--listen-address=127.0.0.1",
+            "--bind-interfaces",
+            "--no-resolv",
+            "--no-hosts",
+            "--conf-file=/dev/null",
+            pid_arg,
+            user_arg,
+            "--local=/test/",
             "--mx-host=example.test,mx1.example.test,10",
             "--mx-host=example.test,mx2.example.test,20",
-            "--mx-host=equal.test,e1.example.test,5", "--mx-host=equal.test,e2.example.test,5",
+            "--mx-host=equal.test,e1.example.test,5",
+            "--mx-host=equal.test,e2.example.test,5",
             "--mx-host=equal.test,e3.example.test,5",
             "--host-record=mx1.example.test,127.0.0.2",
             "--host-record=mx2.example.test,127.0.0.3,::1",
@@ -209,10 +239,10 @@ static int start_dnsmasq(void **state)
         int devnull = open("/dev/null", O_RDWR);
 
         if (getuid() != 0)
-            args[9] = "--log-facility=-";           /* no --user= for non-root */
+            args[9] = "--log-facility=-"; /* no --user= for non-root */
         dup2(devnull, 1);
         dup2(devnull, 2);
-        execv(DNSMASQ, (char **) args);
+        execv(DNSMASQ, (char **)args);
         _exit(127);
     }
     if (dnsmasq_pid < 0)
@@ -240,12 +270,12 @@ static int stop_dnsmasq(void **state)
 {
     char path[64];
 
-    (void) state;
+    (void)state;
     if (dnsmasq_pid > 0) {
         kill(dnsmasq_pid, SIGTERM);
         waitpid(dnsmasq_pid, NULL, 0);
     }
-    snprintf(path, sizeof(path), "/tmp/test_dns.%ld.pid", (long) getpid());
+    snprintf(path, sizeof(path), "/tmp/test_dns.%ld.pid", (long)getpid());
     unlink(path);
     return 0;
 }
@@ -270,7 +300,7 @@ static void test_live_mx(void **state)
     VSTRING *why = vstring_alloc(10);
     int seen[3] = {0};
 
-    (void) state;
+    (void)state;
     NEED_DNSMASQ();
     use_dnsmasq();
     assert_int_equal(dns_lookup_mx("example.test", &list, why), DNS_OK);
@@ -299,7 +329,7 @@ static void test_live_not_found(void **state)
     DNS_MX_LIST *list = NULL;
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     NEED_DNSMASQ();
     use_dnsmasq();
     assert_int_equal(dns_lookup_mx("nullmx.test", &list, why), DNS_NULLMX);
@@ -324,7 +354,7 @@ static void test_live_addr(void **state)
     VSTRING *why = vstring_alloc(10);
     char text[DNS_ADDR_TEXT_MAX];
 
-    (void) state;
+    (void)state;
     NEED_DNSMASQ();
     use_dnsmasq();
     dns_addr_list_init(&list);
@@ -337,15 +367,13 @@ static void test_live_addr(void **state)
     assert_int_equal(list.count, 2);
     dns_addr_list_free(&list);
 
-    assert_int_equal(dns_lookup_addr("mx1.example.test", DNS_WANT_AAAA, &list, why),
-                     DNS_NOTFOUND);
+    assert_int_equal(dns_lookup_addr("mx1.example.test", DNS_WANT_AAAA, &list, why), DNS_NOTFOUND);
     assert_int_equal(list.count, 0);
     assert_int_equal(dns_lookup_addr("v6only.example.test", DNS_WANT_ALL, &list, why), DNS_OK);
     assert_int_equal(list.count, 1);
     assert_int_equal(list.addrs[0].family, AF_INET6);
     dns_addr_list_free(&list);
-    assert_int_equal(dns_lookup_addr("v6only.example.test", DNS_WANT_A, &list, why),
-                     DNS_NOTFOUND);
+    assert_int_equal(dns_lookup_addr("v6only.example.test", DNS_WANT_A, &list, why), DNS_NOTFOUND);
     assert_int_equal(dns_lookup_addr("nosuch.test", DNS_WANT_ALL, &list, why), DNS_NOTFOUND);
     assert_non_null(strstr(vstring_str(why), "Host not found"));
     assert_int_equal(dns_lookup_addr("a.broken.invalid", DNS_WANT_ALL, &list, why), DNS_TEMP);
@@ -359,7 +387,7 @@ static void test_live_txt(void **state)
     ARGV *out = argv_alloc(1);
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     NEED_DNSMASQ();
     use_dnsmasq();
     assert_int_equal(dns_lookup_txt("example.test", out, why), DNS_OK);
@@ -381,7 +409,7 @@ static void test_live_wrong_server(void **state)
     VSTRING *why = vstring_alloc(10);
     char spec[64];
 
-    (void) state;
+    (void)state;
     NEED_DNSMASQ();
     /* the first server is silent (nothing listens): the second one answers */
     snprintf(spec, sizeof(spec), "127.0.0.1:%d, 127.0.0.1:%d", free_udp_port(), dnsmasq_port);
@@ -394,14 +422,10 @@ static void test_live_wrong_server(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_set_servers),
-        cmocka_unit_test(test_mx_sort),
-        cmocka_unit_test(test_addr_helpers),
-        cmocka_unit_test(test_bad_names),
-        cmocka_unit_test(test_live_mx),
-        cmocka_unit_test(test_live_not_found),
-        cmocka_unit_test(test_live_addr),
-        cmocka_unit_test(test_live_txt),
+        cmocka_unit_test(test_set_servers),       cmocka_unit_test(test_mx_sort),
+        cmocka_unit_test(test_addr_helpers),      cmocka_unit_test(test_bad_names),
+        cmocka_unit_test(test_live_mx),           cmocka_unit_test(test_live_not_found),
+        cmocka_unit_test(test_live_addr),         cmocka_unit_test(test_live_txt),
         cmocka_unit_test(test_live_wrong_server),
     };
 

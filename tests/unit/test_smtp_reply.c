@@ -30,7 +30,7 @@ static VSTREAM *stream_from(const char *data, size_t len)
 
     assert_true(fd >= 0);
     unlink(path);
-    assert_int_equal(write(fd, data, len), (ssize_t) len);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
     lseek(fd, 0, SEEK_SET);
     fp = vstream_fdopen(fd, O_RDONLY);
     return fp;
@@ -51,7 +51,7 @@ static void test_parse_line(void **state)
     int last;
     const char *text;
 
-    (void) state;
+    (void)state;
     assert_int_equal(smtp_reply_parse_line("250 ok", 6, &code, &last, &text), 0);
     assert_int_equal(code, 250);
     assert_int_equal(last, 1);
@@ -71,7 +71,7 @@ static void test_parse_line(void **state)
 
 static void test_dsn_valid(void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal(smtp_dsn_valid("5.1.1 user", 10), 5);
     assert_int_equal(smtp_dsn_valid("2.0.0", 5), 5);
     assert_int_equal(smtp_dsn_valid("4.123.456 x", 11), 9);
@@ -87,14 +87,14 @@ static void test_single_and_multi(void **state)
 {
     SMTP_REPLY *reply = smtp_reply_alloc();
 
-    (void) state;
+    (void)state;
     assert_int_equal(read_one("250 2.1.0 Ok\r\n", reply), 250);
     assert_string_equal(reply->dsn, "2.1.0");
     assert_int_equal(reply->has_dsn, 1);
     assert_string_equal(vstring_str(reply->text), "250 2.1.0 Ok");
 
-    assert_int_equal(read_one("550-5.7.1 first line\r\n550-5.7.1 second\r\n550 5.7.1 last\r\n",
-                              reply), 550);
+    assert_int_equal(
+        read_one("550-5.7.1 first line\r\n550-5.7.1 second\r\n550 5.7.1 last\r\n", reply), 550);
     assert_string_equal(reply->dsn, "5.7.1");
     assert_string_equal(vstring_str(reply->text),
                         "550-5.7.1 first line 550-5.7.1 second 550 5.7.1 last");
@@ -127,7 +127,7 @@ static void test_malformed(void **state)
 {
     SMTP_REPLY *reply = smtp_reply_alloc();
 
-    (void) state;
+    (void)state;
     assert_int_equal(read_one("hello\r\n", reply), SMTP_REPLY_BAD);
     assert_int_equal(read_one("250-first\r\nnot a reply\r\n", reply), SMTP_REPLY_BAD);
     assert_int_equal(read_one("250-first\r\n251 second\r\n", reply), SMTP_REPLY_BAD);
@@ -146,7 +146,7 @@ static void test_limits(void **state)
     VSTRING *big = vstring_alloc(100000);
     VSTREAM *fp;
 
-    (void) state;
+    (void)state;
     /* an over-long line is cut, the next reply still reads */
     vstring_strcpy(big, "250 ");
     for (int i = 0; i < 10000; i++)
@@ -183,17 +183,19 @@ static void test_ehlo(void **state)
     unsigned long long size;
     int bits;
 
-    (void) state;
+    (void)state;
     assert_int_equal(read_one("250-mx.example.com hello\r\n250-PIPELINING\r\n"
                               "250-SIZE 10240000\r\n250-8BITMIME\r\n250-smtputf8\r\n"
                               "250-DSN\r\n250-AUTH=PLAIN\r\n250-STARTTLS\r\n"
                               "250-ENHANCEDSTATUSCODES\r\n250-PIPELININGX\r\n"
-                              "250 CHUNKING\r\n", reply), 250);
+                              "250 CHUNKING\r\n",
+                              reply),
+                     250);
     bits = smtp_reply_ehlo(reply, NULL, &size);
-    assert_int_equal(bits, SMTP_FEATURE_PIPELINING | SMTP_FEATURE_SIZE | SMTP_FEATURE_8BITMIME
-                               | SMTP_FEATURE_SMTPUTF8 | SMTP_FEATURE_DSN | SMTP_FEATURE_AUTH
-                               | SMTP_FEATURE_STARTTLS | SMTP_FEATURE_ENHANCEDSTATUSCODES
-                               | SMTP_FEATURE_CHUNKING);
+    assert_int_equal(bits, SMTP_FEATURE_PIPELINING | SMTP_FEATURE_SIZE | SMTP_FEATURE_8BITMIME |
+                               SMTP_FEATURE_SMTPUTF8 | SMTP_FEATURE_DSN | SMTP_FEATURE_AUTH |
+                               SMTP_FEATURE_STARTTLS | SMTP_FEATURE_ENHANCEDSTATUSCODES |
+                               SMTP_FEATURE_CHUNKING);
     assert_true(size == 10240000ULL);
     bits = smtp_reply_ehlo(reply, discard, &size);
     assert_int_equal(bits & (SMTP_FEATURE_PIPELINING | SMTP_FEATURE_DSN), 0);
@@ -219,12 +221,9 @@ static void test_ehlo(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_line),
-        cmocka_unit_test(test_dsn_valid),
-        cmocka_unit_test(test_single_and_multi),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_ehlo),
+        cmocka_unit_test(test_parse_line),       cmocka_unit_test(test_dsn_valid),
+        cmocka_unit_test(test_single_and_multi), cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_limits),           cmocka_unit_test(test_ehlo),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
