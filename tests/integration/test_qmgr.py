@@ -668,3 +668,28 @@ def test_delay_warning_once(make):
     wait_for(lambda: (inst.queue / "deferred" / old).exists(), 10, what="deferred again")
     assert len(bounce.requests) == 1
     bounce.service.close()
+
+
+def test_real_bounce_service_returns_mail(instance_factory, postern_build):
+    """error(8) -> bounce note -> bounce(8) -> a notice through cleanup -> qmgr again."""
+    if not all((postern_build / "libexec" / p).exists()
+               for p in ("smtpd", "cleanup", "qmgr", "bounce", "error", "discard")):
+        pytest.skip("the whole path is not built")
+    inst = instance_factory(main={
+        "mydestination": "", "relay_domains": "", "mynetworks": "127.0.0.0/8",
+        "default_transport": "discard:ok",
+        "transport_maps": "inline:{ {gone.example=error:5.1.1 no such user} }"})
+    inst.start()
+    c = inst.smtplib_client()
+    c.sendmail("s@client.example", ["u@gone.example"], "Subject: x\r\n\r\nbody\r\n")
+    c.quit()
+    m = inst.wait_log(r"(\w+): to=<u@gone.example>.*status=bounced", timeout=30)
+    qid = re.search(r"(\w+): to=<u@gone.example>.*status=bounced", inst.logtext()).group(1)
+    inst.wait_log(rf"{qid}: sender non-delivery notification: (\w+)", timeout=30)
+    notice = re.search(rf"{qid}: sender non-delivery notification: (\w+)", inst.logtext()).group(1)
+    inst.wait_log(rf"{qid}: removed", timeout=30)
+    inst.wait_log(rf"{notice}: from=<>, size=\d+, nrcpt=1 \(queue active\)", timeout=30)
+    inst.wait_log(rf"{notice}: to=<s@client.example>.*status=sent \(ok\)", timeout=30)
+    inst.wait_log(rf"{notice}: removed", timeout=30)
+    assert not (inst.queue / "bounce" / qid).exists()
+    assert m
