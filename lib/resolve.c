@@ -3,6 +3,7 @@
  *	resolve - recipient address to transport, next hop and address class
  * SYNOPSIS
  *	#include "resolve.h"
+#include "smtpd_match.h"
  *
  *	RESOLVE_REPLY *resolve_reply_alloc(void)
  *	void resolve_reply_free(RESOLVE_REPLY *reply)
@@ -23,20 +24,19 @@
  *	getifaddrs(3) for "all" and getaddrinfo(3) for names.
  *
  *	resolve_domain_match() matches a domain against the domain list
- *	that a parameter holds, the way mydestination, relay_domains and
- *	the virtual_*_domains parameters are matched. The list of each
- *	parameter is built once and kept.
+ *	that a parameter holds (mydestination, relay_domains, the
+ *	virtual_*_domains), with lib/smtpd_match.h, so that the resolver
+ *	and smtpd(8) agree. The list of each parameter is built once.
  *
  *	resolve_split() splits a "transport:nexthop" value.
  * DIAGNOSTICS
  *	A table that cannot answer makes resolve_addr() return
  *	RESOLVE_FLAG_FAIL and resolve_domain_match() return -1; the table
  *	module logs the reason. An unreadable /file/name in a domain list
- *	is logged and then treated as a table that fails.
+ *	is fatal (lib/smtpd_match.h): a configuration error.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netdb.h>
 #include <string.h>
@@ -52,29 +52,12 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "resolve.h"
+#include "smtpd_match.h"
 #include "valid_hostname.h"
-#include "vstream.h"
-
-#define RESOLVE_FILE_MAX (4 * 1024 * 1024)  /* bytes of a /file/name pattern file */
-
-/* one entry of a domain list */
-typedef struct RESOLVE_PATTERN {
-    int negate;             /* "!pattern" */
-    char *name;             /* a lower-case name or ".name"; NULL for a table */
-    MAPS *maps;             /* type:table */
-    int broken;             /* a /file/name that could not be read */
-} RESOLVE_PATTERN;
-
-typedef struct RESOLVE_LIST {
-    char *param;
-    int parent_style;
-    int count;
-    RESOLVE_PATTERN *items;
-} RESOLVE_LIST;
 
 static struct {
     int ready;
-    HTABLE *lists;          /* parameter name -> RESOLVE_LIST */
+    HTABLE *lists;          /* parameter name -> SMTPD_DOMLIST */
     MAPS *transport_maps;   /* NULL when transport_maps is empty */
     ARGV *local_addrs;      /* normalised addresses of inet_interfaces + proxy_interfaces */
     char *local_transport, *virtual_transport, *relay_transport, *default_transport;
@@ -120,124 +103,19 @@ void resolve_split(const char *value, VSTRING *transport, VSTRING *nexthop)
         vstring_strcpy(transport, vstring_str(transport) + 1);
 }
 
-/* ---- domain lists ---- */
+/* ---- domain lists (lib/smtpd_match.h, as smtpd and cleanup match them) ---- */
 
-static void resolve_list_add(RESOLVE_LIST *list, int *size, const char *word, int depth);
-
-static void resolve_list_push(RESOLVE_LIST *list, int *size, RESOLVE_PATTERN *pat)
+static SMTPD_DOMLIST *resolve_list_get(const char *param)
 {
-    if (list->count >= *size) {
-        *size = *size ? *size * 2 : 8;
-        list->items = myrealloc(list->items, sizeof(*list->items) * (size_t) *size);
-    }
-    list->items[list->count++] = *pat;
-}
-
-/* resolve_list_file - add the patterns of a /file/name entry */
-
-static void resolve_list_file(RESOLVE_LIST *list, int *size, const char *path, int negate,
-                              int depth)
-{
-    RESOLVE_PATTERN pat = {negate, NULL, NULL, 0};
-    VSTREAM *fp;
-    VSTRING *line;
-    size_t total = 0;
-    int ch;
-
-    if (depth > 0 || (fp = vstream_fopen(path, O_RDONLY, 0)) == NULL) {
-        if (depth > 0)
-            msg_warn("%s: %s: a pattern file may not name another file", list->param, path);
-        else
-            msg_warn("%s: open %s: %m", list->param, path);
-        pat.broken = 1;
-        resolve_list_push(list, size, &pat);
-        return;
-    }
-    line = vstring_alloc(100);
-    while ((ch = vstream_get_line(fp, line, MAIL_CONF_LINE_MAX)) != VSTREAM_EOF) {
-        total += vstring_len(line);
-        if (total > RESOLVE_FILE_MAX) {
-            msg_warn("%s: %s: file is larger than %d bytes", list->param, path,
-                     RESOLVE_FILE_MAX);
-            pat.broken = 1;
-            resolve_list_push(list, size, &pat);
-            break;
-        }
-        char *hash = strchr(vstring_str(line), '#');
-
-        if (hash)
-            vstring_truncate(line, (size_t) (hash - vstring_str(line)));
-        ARGV *words = argv_split(vstring_str(line), ARGV_DELIM_LIST);
-
-        for (int i = 0; i < words->argc; i++) {
-            if (negate) {
-                VSTRING *neg = vstring_alloc(50);
-
-                vstring_sprintf(neg, "!%s", words->argv[i]);
-                resolve_list_add(list, size, vstring_str(neg), depth + 1);
-                vstring_free(neg);
-            } else {
-                resolve_list_add(list, size, words->argv[i], depth + 1);
-            }
-        }
-        argv_free(words);
-    }
-    if (vstream_ferror(fp)) {
-        msg_warn("%s: read %s: %m", list->param, path);
-        pat.broken = 1;
-        resolve_list_push(list, size, &pat);
-    }
-    vstream_fclose(fp);
-    vstring_free(line);
-}
-
-static void resolve_list_add(RESOLVE_LIST *list, int *size, const char *word, int depth)
-{
-    RESOLVE_PATTERN pat = {0, NULL, NULL, 0};
-
-    while (*word == '!') {
-        pat.negate = !pat.negate;
-        word++;
-    }
-    if (*word == 0)
-        return;
-    if (*word == '/') {
-        resolve_list_file(list, size, word, pat.negate, depth);
-        return;
-    }
-    if (strchr(word, ':') != NULL) {
-        pat.maps = maps_create(list->param, word, DICT_FLAG_DEFAULT);
-    } else {
-        VSTRING *name = vstring_alloc(50);
-
-        vstring_strcpy(name, word);
-        vstring_lowercase(name);
-        if (vstring_len(name) > 1 && vstring_end(name)[-1] == '.')
-            vstring_truncate(name, vstring_len(name) - 1);
-        pat.name = vstring_export(name);
-    }
-    resolve_list_push(list, size, &pat);
-}
-
-static RESOLVE_LIST *resolve_list_get(const char *param)
-{
-    RESOLVE_LIST *list;
+    SMTPD_DOMLIST *list;
     char *value;
-    ARGV *words;
-    int size = 0;
 
     if (rs.lists == NULL)
         rs.lists = htable_create(10);
     if ((list = htable_find(rs.lists, param)) != NULL)
         return list;
-    list = mycalloc(1, sizeof(*list));
-    list->param = mystrdup(param);
-    list->parent_style = mail_domain_parent_style(param);
     value = mail_conf_lookup_eval(param);
-    words = maps_split(value ? value : "");
-    for (int i = 0; i < words->argc; i++)
-        resolve_list_add(list, &size, words->argv[i], 0);
-    argv_free(words);
+    list = smtpd_domlist_create(param, value ? value : "");
     myfree(value);
     htable_enter(rs.lists, param, list);
     return list;
@@ -245,67 +123,12 @@ static RESOLVE_LIST *resolve_list_get(const char *param)
 
 static void resolve_list_free(void *ptr)
 {
-    RESOLVE_LIST *list = ptr;
-
-    for (int i = 0; i < list->count; i++) {
-        myfree(list->items[i].name);
-        if (list->items[i].maps)
-            maps_free(list->items[i].maps);
-    }
-    myfree(list->items);
-    myfree(list->param);
-    myfree(list);
-}
-
-static int resolve_name_match(const RESOLVE_LIST *list, const char *pattern, const char *domain)
-{
-    size_t dlen = strlen(domain);
-    size_t plen = strlen(pattern);
-
-    if (pattern[0] == '.')
-        return plen > 1 && dlen > plen && strcmp(domain + dlen - plen, pattern) == 0;
-    if (strcmp(domain, pattern) == 0)
-        return 1;
-    return list->parent_style && dlen > plen + 1 && domain[dlen - plen - 1] == '.'
-           && strcmp(domain + dlen - plen, pattern) == 0;
+    smtpd_domlist_free((SMTPD_DOMLIST *) ptr);
 }
 
 int resolve_domain_match(const char *param_name, const char *domain)
 {
-    RESOLVE_LIST *list = resolve_list_get(param_name);
-    VSTRING *key = vstring_alloc(50);
-    const char *value;
-    int match = 0;
-    int status;
-
-    vstring_strcpy(key, domain);
-    vstring_lowercase(key);
-    if (vstring_len(key) > 1 && vstring_end(key)[-1] == '.')
-        vstring_truncate(key, vstring_len(key) - 1);
-    for (int i = 0; i < list->count; i++) {
-        RESOLVE_PATTERN *pat = list->items + i;
-
-        if (pat->broken) {
-            match = -1;
-            break;
-        }
-        if (pat->name) {
-            if (!resolve_name_match(list, pat->name, vstring_str(key)))
-                continue;
-        } else {
-            status = mail_domain_find(pat->maps, vstring_str(key), param_name, &value);
-            if (status == DICT_STAT_ERROR) {
-                match = -1;
-                break;
-            }
-            if (status != DICT_STAT_FOUND)
-                continue;
-        }
-        match = pat->negate ? 0 : 1;
-        break;
-    }
-    vstring_free(key);
-    return match;
+    return smtpd_domlist_match(resolve_list_get(param_name), domain);
 }
 
 /* ---- interface addresses ---- */

@@ -21,11 +21,12 @@
  *   VIRTUAL  a domain in $virtual_mailbox_domains: $virtual_transport.
  *   RELAY    a domain in $relay_domains: $relay_transport.
  *   DEFAULT  anything else: $default_transport.
- * Domain lists hold names, ".name" (subdomains of name), "!pattern"
- * (exclusion, first match wins), /file/name (a file of such patterns,
- * read once) and type:table (the domain, then its parent domains, are
- * looked up). A plain name also matches its subdomains when the
- * parameter is listed in $parent_domain_matches_subdomains.
+ * Domain lists are matched by lib/smtpd_match.h (smtpd_domlist): names,
+ * ".name" (subdomains of name), "!pattern" (exclusion, first match
+ * wins), /file/name (a file of such patterns, read once; unreadable is
+ * fatal) and type:table (the domain, then its parent domains). A plain
+ * name also matches its subdomains when the parameter is listed in
+ * $parent_domain_matches_subdomains.
  *
  * Next hop: the text after the first ':' of the class's transport
  * setting when not empty; else, for RELAY and DEFAULT, $relayhost when
