@@ -144,6 +144,8 @@ static void smtp_pre_init(const char *service, char **args)
         msg_warn("%s_tcp_port: unknown port \"%s\"; deliveries without a port will be deferred",
                  p->lmtp ? "lmtp" : "smtp", p->tcp_port);
     dns_init();
+    if (!p->lmtp)
+        smtp_local_init();
 }
 
 /* smtp_on_exit - close the cached connection politely */

@@ -97,6 +97,7 @@ typedef struct SMTP_STATE {
 /* smtp_connect.c */
 void smtp_deliver(SMTP_STATE *state);
 int smtp_port_number(const char *service, unsigned *port);
+void smtp_local_init(void);
 
 /* smtp_session.c */
 SMTP_SESSION *smtp_session_alloc(VSTREAM *stream, const char *dest, const char *host,

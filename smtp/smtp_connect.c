@@ -7,6 +7,7 @@
  *
  *	void smtp_deliver(SMTP_STATE *state)
  *	int smtp_port_number(const char *service, unsigned *port)
+ *	void smtp_local_init(void)
  * DESCRIPTION
  *	smtp_deliver() delivers state->req to its next hop and gives every
  *	recipient exactly one outcome (smtp_trouble.c).
@@ -21,8 +22,11 @@
  *	                          (random among equals, lib/dns.c); the
  *	                          domain's own A/AAAA records when it has no
  *	                          MX; a null MX bounces (5.1.10); an MX list
- *	                          that names $myhostname is cut before it,
- *	                          and bounces as a mail loop (5.4.6) when
+ *	                          that names $myhostname, or a host with one
+ *	                          of our addresses (inet_interfaces,
+ *	                          proxy_interfaces; smtp_local_init()), is
+ *	                          cut before that host's preference, and
+ *	                          bounces as a mail loop (5.4.6) when
  *	                          nothing is left
  *	    [host], [host]:port   that host, no MX lookup (LMTP: any host)
  *	    unix:/path, unix:rel  LMTP: a UNIX-domain socket (a relative path
@@ -48,6 +52,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <stdio.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -66,9 +71,12 @@
 
 /* one server address to try */
 typedef struct SMTP_ADDR {
-    char *host; /* name for logs */
+    char *host;    /* name for logs */
+    unsigned pref; /* MX preference, 0 when not from MX */
     DNS_ADDR addr;
 } SMTP_ADDR;
+
+static DNS_ADDR_LIST smtp_local_addrs; /* this host's addresses (MX loop check) */
 
 typedef struct SMTP_ADDR_LIST {
     int count;
@@ -109,7 +117,7 @@ int smtp_port_number(const char *service, unsigned *port)
     return -1;
 }
 
-static void smtp_addr_add(SMTP_ADDR_LIST *al, const char *host, const DNS_ADDR *addr)
+static void smtp_addr_add(SMTP_ADDR_LIST *al, const char *host, unsigned pref, const DNS_ADDR *addr)
 {
     for (int i = 0; i < al->count; i++)
         if (al->list[i].addr.family == addr->family &&
@@ -120,6 +128,7 @@ static void smtp_addr_add(SMTP_ADDR_LIST *al, const char *host, const DNS_ADDR *
         al->list = myrealloc(al->list, sizeof(SMTP_ADDR) * (size_t)al->size);
     }
     al->list[al->count].host = mystrdup(host);
+    al->list[al->count].pref = pref;
     al->list[al->count].addr = *addr;
     al->count++;
 }
@@ -129,6 +138,100 @@ static void smtp_addr_free(SMTP_ADDR_LIST *al)
     for (int i = 0; i < al->count; i++)
         myfree(al->list[i].host);
     myfree(al->list);
+}
+
+/* smtp_local_add - add the addresses of one inet_interfaces/proxy_interfaces entry */
+
+static void smtp_local_add(const char *name)
+{
+    struct addrinfo hints;
+    struct addrinfo *res;
+    struct addrinfo *ai;
+    DNS_ADDR addr;
+
+    if (dns_addr_parse(name, &addr) == 0) {
+        dns_addr_list_add(&smtp_local_addrs, &addr);
+        return;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(name, NULL, &hints, &res) != 0) {
+        msg_warn("cannot find the addresses of interface \"%s\": the MX loop check ignores it",
+                 name);
+        return;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        memset(&addr, 0, sizeof(addr));
+        if (ai->ai_family == AF_INET) {
+            addr.family = AF_INET;
+            memcpy(addr.addr, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+        } else if (ai->ai_family == AF_INET6) {
+            addr.family = AF_INET6;
+            memcpy(addr.addr, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+        } else {
+            continue;
+        }
+        dns_addr_list_add(&smtp_local_addrs, &addr);
+    }
+    freeaddrinfo(res);
+}
+
+void smtp_local_init(void)
+{
+    struct ifaddrs *ifa_list;
+    struct ifaddrs *ifa;
+    ARGV *names;
+    DNS_ADDR addr;
+
+    dns_addr_list_free(&smtp_local_addrs);
+    names = argv_split(var_inet_interfaces, ARGV_DELIM_LIST);
+    for (int i = 0; i < names->argc; i++) {
+        if (strcasecmp(names->argv[i], "all") == 0) {
+            if (getifaddrs(&ifa_list) < 0) {
+                msg_warn("getifaddrs: %m; the MX loop check knows no interface address");
+                continue;
+            }
+            for (ifa = ifa_list; ifa; ifa = ifa->ifa_next) {
+                if (ifa->ifa_addr == NULL)
+                    continue;
+                memset(&addr, 0, sizeof(addr));
+                if (ifa->ifa_addr->sa_family == AF_INET) {
+                    addr.family = AF_INET;
+                    memcpy(addr.addr, &((struct sockaddr_in *)ifa->ifa_addr)->sin_addr, 4);
+                } else if (ifa->ifa_addr->sa_family == AF_INET6) {
+                    addr.family = AF_INET6;
+                    memcpy(addr.addr, &((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr, 16);
+                } else {
+                    continue;
+                }
+                dns_addr_list_add(&smtp_local_addrs, &addr);
+            }
+            freeifaddrs(ifa_list);
+        } else if (strcasecmp(names->argv[i], "loopback-only") == 0) {
+            smtp_local_add("127.0.0.1");
+            smtp_local_add("::1");
+        } else {
+            smtp_local_add(names->argv[i]);
+        }
+    }
+    argv_free(names);
+    names = argv_split(var_proxy_interfaces, ARGV_DELIM_LIST);
+    for (int i = 0; i < names->argc; i++)
+        smtp_local_add(names->argv[i]);
+    argv_free(names);
+}
+
+/* smtp_addr_local - is this one of our own addresses? */
+
+static int smtp_addr_local(const DNS_ADDR *addr)
+{
+    size_t len = addr->family == AF_INET ? 4 : 16;
+
+    for (int i = 0; i < smtp_local_addrs.count; i++)
+        if (smtp_local_addrs.addrs[i].family == addr->family &&
+            memcmp(smtp_local_addrs.addrs[i].addr, addr->addr, len) == 0)
+            return 1;
+    return 0;
 }
 
 /* smtp_native_addr - the system resolver (getaddrinfo) */
@@ -177,9 +280,10 @@ static int smtp_native_addr(const char *host, DNS_ADDR_LIST *list, VSTRING *why)
 
 /*
  * smtp_host_addr - the addresses of one host, as smtp_host_lookup says;
- * appended to al under the name host. Returns a DNS_* code.
+ * appended to al under the name host with MX preference pref. Returns a
+ * DNS_* code.
  */
-static int smtp_host_addr(const char *host, SMTP_ADDR_LIST *al, VSTRING *why)
+static int smtp_host_addr(const char *host, unsigned pref, SMTP_ADDR_LIST *al, VSTRING *why)
 {
     DNS_ADDR_LIST list;
     DNS_ADDR numeric;
@@ -194,7 +298,7 @@ static int smtp_host_addr(const char *host, SMTP_ADDR_LIST *al, VSTRING *why)
             vstring_sprintf(why, "%s: address family not enabled by inet_protocols", host);
             return DNS_TEMP; /* a configuration matter: wait for a fix */
         }
-        smtp_addr_add(al, host, &numeric);
+        smtp_addr_add(al, host, pref, &numeric);
         return DNS_OK;
     }
     dns_addr_list_init(&list);
@@ -221,10 +325,10 @@ static int smtp_host_addr(const char *host, SMTP_ADDR_LIST *al, VSTRING *why)
     }
     for (int i = 0; i < list.count; i++)
         if (list.addrs[i].family == AF_INET)
-            smtp_addr_add(al, host, &list.addrs[i]);
+            smtp_addr_add(al, host, pref, &list.addrs[i]);
     for (int i = 0; i < list.count; i++)
         if (list.addrs[i].family == AF_INET6)
-            smtp_addr_add(al, host, &list.addrs[i]);
+            smtp_addr_add(al, host, pref, &list.addrs[i]);
     dns_addr_list_free(&list);
     return rc == DNS_OK ? DNS_OK : worst;
 }
@@ -366,7 +470,7 @@ static int smtp_mx_addr(SMTP_STATE *state, const char *domain, SMTP_ADDR_LIST *a
 
     rc = dns_lookup_mx(domain, &mxl, why);
     if (rc == DNS_NOTFOUND) { /* no MX: the domain itself */
-        rc = smtp_host_addr(domain, al, why);
+        rc = smtp_host_addr(domain, 0, al, why);
         vstring_free(host_why);
         return rc;
     }
@@ -390,13 +494,29 @@ static int smtp_mx_addr(SMTP_STATE *state, const char *domain, SMTP_ADDR_LIST *a
         return DNS_OK;
     }
     for (int i = 0; i < count; i++) {
+        int before = al->count;
+        int local = 0;
+
         if (smtp_params.mx_address_limit > 0 && al->count >= smtp_params.mx_address_limit)
             break;
-        rc = smtp_host_addr(mxl->mx[i].host, al, host_why);
+        rc = smtp_host_addr(mxl->mx[i].host, mxl->mx[i].pref, al, host_why);
         if (rc == DNS_TEMP)
             temp = 1;
         if (rc != DNS_OK && msg_verbose)
             msg_info("%s: MX host %s: %s", domain, mxl->mx[i].host, vstring_str(host_why));
+        for (int j = before; j < al->count && !local; j++)
+            local = smtp_addr_local(&al->list[j].addr);
+        if (local) { /* this host: only better MX hosts */
+            while (al->count > 0 && al->list[al->count - 1].pref >= mxl->mx[i].pref)
+                myfree(al->list[--al->count].host);
+            if (al->count == 0) {
+                dns_mx_free(mxl);
+                vstring_free(host_why);
+                smtp_all_fail(state, "none", "5.4.6", "mail for %s loops back to myself", domain);
+                return DNS_OK;
+            }
+            break;
+        }
     }
     while (smtp_params.mx_address_limit > 0 && al->count > smtp_params.mx_address_limit)
         myfree(al->list[--al->count].host);
@@ -452,7 +572,7 @@ static void smtp_deliver_dest(SMTP_STATE *state, const char *dest)
     if (!smtp_params.lmtp && !ep.bracketed && dns_addr_parse(ep.host, &(DNS_ADDR){0}) < 0)
         rc = smtp_mx_addr(state, ep.host, &al, why);
     else
-        rc = smtp_host_addr(ep.host, &al, why);
+        rc = smtp_host_addr(ep.host, 0, &al, why);
     if (rc != DNS_OK) {
         smtp_dest_fail(state, rc, why);
         goto done;

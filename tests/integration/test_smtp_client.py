@@ -464,6 +464,26 @@ def test_mx_loops_back(agent, dnsmasq):  # noqa: F811
         in agent.status_lines()[0]
 
 
+def test_mx_loops_back_by_address(agent, peers, dnsmasq):  # noqa: F811
+    """An MX host with one of our addresses (inet_interfaces = 127.0.0.1) ends the list."""
+    port = free_port()
+    better = peers(host="127.0.0.2", port=port)
+    dnsmasq.mx("loop.test", "self.loop.test", 10).host("self.loop.test", "127.0.0.1")
+    dnsmasq.mx("part.test", "better.part.test", 5).host("better.part.test", "127.0.0.2")
+    dnsmasq.mx("part.test", "self.part.test", 10).host("self.part.test", "127.0.0.1")
+    dnsmasq.mx("part.test", "worse.part.test", 20).host("worse.part.test", "127.0.0.3").start()
+    mx_setup(dnsmasq, agent, port)
+    assert agent.send("s@example.org", ["u@loop.test"], MSG, "loop.test") == ["bounced"]
+    assert "dsn=5.4.6, status=bounced (mail for loop.test loops back to myself)" \
+        in agent.status_lines()[0]
+    # a better MX host is still used; with it down, the worse one is not tried
+    assert agent.send("s@example.org", ["u@part.test"], MSG, "part.test") == ["sent"]
+    assert len(better.messages) == 1
+    better.stop()
+    assert agent.send("s@example.org", ["u@part.test"], MSG, "part.test") == ["deferred"]
+    assert "connect to better.part.test[127.0.0.2]" in agent.status_lines()[0]
+
+
 def test_mx_address_limit(agent, peers, dnsmasq):  # noqa: F811
     port = free_port()
     good = peers(host="127.0.0.9", port=port)

@@ -86,9 +86,14 @@ class Peer:
     def stop(self):
         self.stopped = True
         try:
+            self.sock.shutdown(socket.SHUT_RDWR)    # wakes the accept() of the thread
+        except OSError:
+            pass
+        try:
             self.sock.close()
         except OSError:
             pass
+        self.thread.join(5)
         with self.lock:
             for c in self.open_conns:
                 try:
