@@ -237,6 +237,17 @@ def test_greeting_refusals(agent, peers):
            "554 5.7.1 go away)" in agent.status_lines()[0]
 
 
+def test_malformed_replies(agent, peers):
+    peer = peers(greeting="SSH-2.0-OpenSSH_9.2")
+    assert agent.send("s@example.com", ["a@example.net"], MSG, nexthop(peer)) == ["deferred"]
+    assert "dsn=4.4.2, status=deferred (malformed reply from 127.0.0.1[127.0.0.1] while " \
+           "receiving the initial server greeting: SSH-2.0-OpenSSH_9.2)" in agent.status_lines()[0]
+    # an endless multi-line greeting
+    huge = peers(greeting=["220-" + "x" * 3000] * 1200 + ["220 ok"])
+    assert agent.send("s@example.com", ["a@example.net"], MSG, nexthop(huge)) == ["deferred"]
+    assert "malformed reply" in agent.status_lines()[0]
+
+
 def test_connection_refused(agent):
     port = free_port()
     res = agent.send("s@example.com", ["a@example.net"], MSG, f"[127.0.0.1]:{port}")

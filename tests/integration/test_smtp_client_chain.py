@@ -219,6 +219,20 @@ def test_cache_reuse_and_expiry(instance_factory, peers):  # noqa: F811
     assert peer.connections == 2
 
 
+def test_cache_reuse_without_pipelining(instance_factory, peers):  # noqa: F811
+    peer = peers(keywords=("SIZE 1000000",), rset_reply=None)
+    inst = instance_factory(main=dict(BASE_MAIN, relayhost=f"[127.0.0.1]:{peer.port}",
+                                      default_destination_concurrency_limit="1",
+                                      initial_destination_concurrency="1"))
+    inst.start()
+    for i in range(3):
+        submit(inst, "alice@example.com", [f"r{i}@remote.example"])
+        peer.wait_messages(i + 1, 30)
+    assert peer.connections == 1
+    assert peer.commands.count("RSET") == 2
+    assert peer.pipelined == [False, False, False]
+
+
 def test_cache_reuse_count_limit(instance_factory, peers):  # noqa: F811
     peer = peers()
     inst = instance_factory(main=dict(BASE_MAIN, relayhost=f"[127.0.0.1]:{peer.port}",

@@ -37,7 +37,7 @@ class Peer:
         self.lmtp = lmtp
         self.name = name
         self.keywords = list(keywords)
-        self.greeting = greeting or f"220 {name} ESMTP test peer"
+        self.greeting = greeting or f"220 {name} ESMTP test peer"     # a list: several lines
         self.ehlo_reply = ehlo_reply          # None = 250 + keywords
         self.mail = mail                      # fn(addr, params) -> reply or None
         self.rcpt = rcpt                      # fn(addr, params) -> reply or None
@@ -125,7 +125,8 @@ class Peer:
 
         try:
             say(self.greeting)
-            if not self.greeting.startswith("2"):
+            last = self.greeting[-1] if isinstance(self.greeting, list) else self.greeting
+            if not last.startswith("2") or isinstance(self.greeting, list):
                 line()                        # wait for QUIT or close
                 return
             msg = None
