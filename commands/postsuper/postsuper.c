@@ -8,7 +8,7 @@
  *	postsuper deletes, holds, releases and requeues messages and checks
  *	the structure of the queue. Only root and mail_owner may run it.
  *	Operations run in this order, whatever the order of the options:
- *	-s, -p, -d, -h, -H, -r.
+ *	-s, -p, -d, -h, -H, -r; without any of them, -s and -p.
  *
  *	-d queue_id	Delete the message and its defer, bounce and trace
  *			notes (default queues: hold incoming active deferred).
