@@ -457,6 +457,10 @@ static int smtp_rcpt_reply(SMTP_STATE *state, int i, int rc)
     }
     if (rc >= 200 && rc < 300)
         return 1;
+    if (rc == 421) { /* the server is closing: for everyone */
+        smtp_all_reply_fail(state, state->reply, "RCPT TO");
+        return -1;
+    }
     smtp_rcpt_reply_fail(state, i, state->reply, "RCPT TO");
     return 0;
 }
@@ -603,10 +607,11 @@ int smtp_xfer(SMTP_STATE *state)
         goto done;
     }
     if (data_rc != 354) {
-        if (mail_ok && naccepted > 0) {
+        if (data_rc == 421)
+            smtp_all_reply_fail(state, reply, "DATA");
+        else if (mail_ok && naccepted > 0)
             for (int k = 0; k < naccepted; k++)
                 smtp_rcpt_reply_fail(state, accepted[k], reply, "DATA");
-        }
         goto done;
     }
     if (!mail_ok || naccepted == 0) {
@@ -638,6 +643,10 @@ int smtp_xfer(SMTP_STATE *state)
             goto done;
         }
         if (smtp_params.lmtp) {
+            if (rc == 421) { /* the server is closing: for everyone left */
+                smtp_all_reply_fail(state, reply, "end of DATA");
+                goto done;
+            }
             if (rc >= 200 && rc < 300)
                 smtp_rcpt_sent(state, accepted[k], reply);
             else

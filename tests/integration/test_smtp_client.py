@@ -168,6 +168,21 @@ def test_per_recipient_replies(agent, peers):
     assert agent.rcpt_records(agent.last["qid"]) == ["D", "D", "R"]
 
 
+def test_421_during_rcpt(agent, peers):
+    seen = []
+
+    def rcpt(addr, params):
+        seen.append(addr)
+        return "421 4.7.0 Too many errors, closing" if len(seen) == 2 else None
+
+    peer = peers(rcpt=rcpt)
+    res = agent.send("s@example.com", ["a@example.net", "b@example.net", "c@example.net"], MSG,
+                     nexthop(peer))
+    assert res == ["deferred", "deferred", "deferred"]
+    assert all("said: 421 4.7.0 Too many errors, closing (in reply to RCPT TO command)" in x
+               for x in agent.status_lines())
+
+
 def test_mail_from_rejected(agent, peers):
     peer = peers(mail=lambda a, p: "553 5.7.1 <s@example.com>: Sender address rejected")
     res = agent.send("s@example.com", ["a@example.net", "b@example.net"], MSG, nexthop(peer))
