@@ -32,6 +32,9 @@
  *	    unix:/path, unix:rel  LMTP: a UNIX-domain socket (a relative path
  *	                          is under queue_directory)
  *	    inet:host:port        LMTP: that host
+ *	A domain or host that DNS does not know bounces its recipients
+ *	only when it is their own domain; a next hop from the configuration
+ *	(relayhost, transport, fallback relay) that cannot be found defers.
  *	The port is $smtp_tcp_port ($lmtp_tcp_port) unless given. Host
  *	addresses come from DNS or the system resolver as $smtp_host_lookup
  *	says, of the families inet_protocols enables (IPv4 first).
@@ -439,20 +442,27 @@ static void smtp_connect_inet(SMTP_STATE *state, SMTP_ADDR_LIST *al, unsigned po
     vstring_free(why);
 }
 
-/* smtp_dest_fail - a lookup failed for the whole destination */
-
-static void smtp_dest_fail(SMTP_STATE *state, int rc, VSTRING *why)
+/*
+ * smtp_dest_fail - a lookup failed for the whole destination. Only the
+ * recipients' own domain may bounce: a next hop that the configuration
+ * names (relayhost, a transport, a fallback relay) and that cannot be
+ * found is a configuration matter, and its mail waits.
+ */
+static void smtp_dest_fail(SMTP_STATE *state, const char *host, int rc, VSTRING *why)
 {
+    const char *at = state->req->rcpt_count > 0 ? strrchr(state->req->rcpt[0].address, '@') : 0;
+    int own = at && strcasecmp(at + 1, host) == 0;
+
     switch (rc) {
     case DNS_TEMP:
         smtp_all_fail(state, "none", "4.4.3", "Host or domain name not found. %s",
                       vstring_str(why));
         break;
     case DNS_NULLMX:
-        smtp_all_fail(state, "none", "5.1.10", "%s", vstring_str(why));
+        smtp_all_fail(state, "none", own ? "5.1.10" : "4.1.10", "%s", vstring_str(why));
         break;
     default:
-        smtp_all_fail(state, "none", "5.4.4", "Host or domain name not found. %s",
+        smtp_all_fail(state, "none", own ? "5.4.4" : "4.4.4", "Host or domain name not found. %s",
                       vstring_str(why));
         break;
     }
@@ -574,7 +584,7 @@ static void smtp_deliver_dest(SMTP_STATE *state, const char *dest)
     else
         rc = smtp_host_addr(ep.host, 0, &al, why);
     if (rc != DNS_OK) {
-        smtp_dest_fail(state, rc, why);
+        smtp_dest_fail(state, ep.host, rc, why);
         goto done;
     }
     smtp_connect_inet(state, &al, port);

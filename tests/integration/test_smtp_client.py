@@ -469,6 +469,16 @@ def test_unknown_domain_bounces(agent, dnsmasq):  # noqa: F811
            "name=nosuch.test type=A: Host not found)" in agent.status_lines()[0]
 
 
+def test_unknown_relayhost_defers(agent, dnsmasq):  # noqa: F811
+    dnsmasq.null_mx("nullmx.test").start()
+    mx_setup(dnsmasq, agent, 25)
+    for nexthop in ("[nosuch.test]:2525", "nosuch.test", "nullmx.test"):
+        assert agent.send("s@example.org", ["u@example.net"], MSG, nexthop) == ["deferred"]
+    lines = agent.status_lines()
+    assert "dsn=4.1.10, status=deferred (Domain nullmx.test does not accept mail (nullMX))" \
+        in lines[0]
+
+
 def test_dns_failure_defers(agent, dnsmasq):  # noqa: F811
     dnsmasq.start()
     mx_setup(dnsmasq, agent, 25)
