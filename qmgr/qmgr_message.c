@@ -223,6 +223,8 @@ static int qmgr_message_read(QMGR_MESSAGE *msg, VSTREAM *fp, VSTRING *why)
     long long size, offset, count;
     int have_time = 0, have_from = 0;
     int rcpt_size = 0;
+    long rcpt_seen = 0;     /* RCPT and DONE records read */
+    int in_content = 0;     /* skipping content to reach extracted recipients */
     off_t at;
     int type;
     int ret = -1;
@@ -241,6 +243,17 @@ static int qmgr_message_read(QMGR_MESSAGE *msg, VSTREAM *fp, VSTRING *why)
     for (;;) {
         at = vstream_ftell(fp);
         type = rec_get(fp, buf, QMGR_REC_MAX);
+        if (in_content) {
+            /* recipients cleanup extracted from headers (sendmail -t) follow XTRA */
+            if (type == REC_TYPE_NORM || type == REC_TYPE_CONT)
+                continue;
+            if (type == REC_TYPE_XTRA) {
+                in_content = 0;
+                continue;
+            }
+            vstring_sprintf(why, "unexpected %s record in the content", rec_type_name(type));
+            goto out;
+        }
         switch (type) {
         case REC_TYPE_TIME:
             if (qmgr_message_time(vstring_str(buf), &msg->arrival) < 0) {
@@ -274,6 +287,7 @@ static int qmgr_message_read(QMGR_MESSAGE *msg, VSTREAM *fp, VSTRING *why)
                 vstring_strcpy(why, "recipient before sender");
                 goto out;
             }
+            rcpt_seen++;
             if (type == REC_TYPE_RCPT)
                 qmgr_message_add_rcpt(msg, &rcpt_size, vstring_str(buf), vstring_str(orig),
                                       vstring_str(orcpt), notify, at);
@@ -292,6 +306,19 @@ static int qmgr_message_read(QMGR_MESSAGE *msg, VSTREAM *fp, VSTRING *why)
             }
             if (!have_time || !have_from) {
                 vstring_strcpy(why, "no time or sender record");
+                goto out;
+            }
+            if (rcpt_seen < msg->rcpt_total) {
+                in_content = 1; /* the rest are in the extracted segment */
+                continue;
+            }
+            ret = 0;
+            goto out;
+        case REC_TYPE_END:
+            /* only reached after the extracted segment */
+            if (rcpt_seen != msg->rcpt_total) {
+                vstring_sprintf(why, "%ld recipient records, size record says %ld", rcpt_seen,
+                                msg->rcpt_total);
                 goto out;
             }
             ret = 0;
