@@ -71,7 +71,7 @@
 #define DEL_REQ_FLAG_NONE 0
 #define DEL_REQ_FLAG_VERBOSE (1 << 0)   /* log more for this delivery */
 
-#define DEL_REQ_RCPT_MAX 1000         /* most recipients in one request */
+#define DEL_REQ_RCPT_MAX 200          /* most recipients in one request (attr.h pair limit) */
 
 #define DEL_STAT_OK 0
 #define DEL_STAT_DEFER 1

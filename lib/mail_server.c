@@ -75,7 +75,7 @@
 #include "sock.h"
 #include "vstream.h"
 
-#define MAIL_TRIGGER_READ_TIMEOUT 10  /* seconds a trigger client may take */
+#define MAIL_TRIGGER_READ_TIMEOUT 1   /* seconds a trigger client may take: a silent local client must not stall qmgr */
 
 #define KIND_SINGLE 1
 #define KIND_MULTI 2
