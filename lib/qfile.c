@@ -53,10 +53,10 @@
 #include "safe_open.h"
 
 /* where the reader is */
-#define QF_ENVELOPE 0   /* before MESG */
-#define QF_CONTENT 1    /* between MESG and XTRA */
-#define QF_EXTRA 2      /* between XTRA and END */
-#define QF_END 3        /* after END */
+#define QF_ENVELOPE 0 /* before MESG */
+#define QF_CONTENT 1  /* between MESG and XTRA */
+#define QF_EXTRA 2    /* between XTRA and END */
+#define QF_END 3      /* after END */
 
 static const char *qfile_queues[] = {QFILE_QUEUE_NAMES, NULL};
 
@@ -163,7 +163,7 @@ static int qfile_time(const char *text, struct timeval *tv)
     }
     if (*end)
         return -1;
-    tv->tv_sec = (time_t) sec;
+    tv->tv_sec = (time_t)sec;
     tv->tv_usec = usec;
     return 0;
 }
@@ -192,8 +192,8 @@ static int qfile_size(const char *text, QFILE_ENV *env)
     if (*cp || val[1] <= 0 || val[2] > 0x7fffffffL)
         return -1;
     env->content_size = val[0];
-    env->data_offset = (off_t) val[1];
-    env->rcpt_total = (long) val[2];
+    env->data_offset = (off_t)val[1];
+    env->rcpt_total = (long)val[2];
     return 0;
 }
 
@@ -204,7 +204,7 @@ static void qfile_add_rcpt(QFILE_ENV *env, const char *addr, const char *orig, c
 
     if (env->rcpt_count >= env->rcpt_size) {
         env->rcpt_size = env->rcpt_size ? 2 * env->rcpt_size : 4;
-        env->rcpt = myrealloc(env->rcpt, sizeof(*env->rcpt) * (size_t) env->rcpt_size);
+        env->rcpt = myrealloc(env->rcpt, sizeof(*env->rcpt) * (size_t)env->rcpt_size);
     }
     rcpt = env->rcpt + env->rcpt_count++;
     rcpt->address = mystrdup(addr);
@@ -217,7 +217,11 @@ static void qfile_add_rcpt(QFILE_ENV *env, const char *addr, const char *orig, c
     rcpt->reason = mystrdup("");
 }
 
-#define QF_FAIL(...) do { vstring_sprintf(why, __VA_ARGS__); goto out; } while (0)
+#define QF_FAIL(...)                                                                               \
+    do {                                                                                           \
+        vstring_sprintf(why, __VA_ARGS__);                                                         \
+        goto out;                                                                                  \
+    } while (0)
 
 int qfile_read(VSTREAM *fp, int flags, QFILE_ENV *env, VSTRING *why)
 {
@@ -226,7 +230,7 @@ int qfile_read(VSTREAM *fp, int flags, QFILE_ENV *env, VSTRING *why)
     VSTRING *orcpt = vstring_alloc(50);
     const char *name, *value;
     long notify = 0;
-    int pending = 0;            /* ORCP/NOTIFY/DSN_ORCPT waiting for their recipient */
+    int pending = 0; /* ORCP/NOTIFY/DSN_ORCPT waiting for their recipient */
     int have_time = 0, have_from = 0;
     int state = QF_ENVELOPE;
     int first = 1;
@@ -248,7 +252,7 @@ int qfile_read(VSTREAM *fp, int flags, QFILE_ENV *env, VSTRING *why)
             QF_FAIL(state == QF_ENVELOPE ? "no content record" : "no end record");
         }
         if (type == REC_TYPE_ERROR)
-            QF_FAIL("malformed record at offset %lld", (long long) at);
+            QF_FAIL("malformed record at offset %lld", (long long)at);
         if (state == QF_END)
             QF_FAIL("%s record after the end record", rec_type_name(type));
         if (first) {
@@ -307,9 +311,9 @@ int qfile_read(VSTREAM *fp, int flags, QFILE_ENV *env, VSTRING *why)
             if (!have_from)
                 QF_FAIL("recipient before sender");
             if (vstring_len(buf) == 0 || strlen(vstring_str(buf)) != vstring_len(buf))
-                QF_FAIL("bad recipient record at offset %lld", (long long) at);
-            qfile_add_rcpt(env, vstring_str(buf), vstring_str(orig), vstring_str(orcpt), notify,
-                           at, type == REC_TYPE_DONE, state == QF_EXTRA);
+                QF_FAIL("bad recipient record at offset %lld", (long long)at);
+            qfile_add_rcpt(env, vstring_str(buf), vstring_str(orig), vstring_str(orcpt), notify, at,
+                           type == REC_TYPE_DONE, state == QF_EXTRA);
             vstring_reset(orig);
             vstring_reset(orcpt);
             notify = 0;
@@ -323,8 +327,8 @@ int qfile_read(VSTREAM *fp, int flags, QFILE_ENV *env, VSTRING *why)
             if (!have_time || !have_from)
                 QF_FAIL("no time or sender record");
             if (env->data_offset >= 0 && at != env->data_offset)
-                QF_FAIL("content at offset %lld, size record says %lld", (long long) at,
-                        (long long) env->data_offset);
+                QF_FAIL("content at offset %lld, size record says %lld", (long long)at,
+                        (long long)env->data_offset);
             env->mesg_offset = at;
             if (!(flags & QFILE_FLAG_CONTENT)) {
                 ret = 0;

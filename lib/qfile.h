@@ -64,24 +64,24 @@
 #include "vstream.h"
 #include "vstring.h"
 
-#define QFILE_REC_MAX (1024 * 1024)     /* bytes of one record */
+#define QFILE_REC_MAX (1024 * 1024) /* bytes of one record */
 
 /* queue directories that hold messages, in showq's listing order */
 #define QFILE_QUEUE_NAMES "maildrop", "active", "incoming", "deferred", "hold"
 
 #define QFILE_FLAG_NONE 0
-#define QFILE_FLAG_MAILDROP (1 << 0)    /* maildrop layout: no SIZE record */
-#define QFILE_FLAG_CONTENT (1 << 1)     /* read to END: extracted recipients too */
+#define QFILE_FLAG_MAILDROP (1 << 0) /* maildrop layout: no SIZE record */
+#define QFILE_FLAG_CONTENT (1 << 1)  /* read to END: extracted recipients too */
 
 typedef struct QFILE_RCPT {
-    char *address;          /* internal form */
-    char *orig;             /* ORCP, "" when none */
-    char *orcpt;            /* DSN_ORCPT, "" when none */
-    long notify;            /* NOTIFY bits, 0 when none */
-    off_t offset;           /* of its RCPT or DONE record */
-    int done;               /* a DONE record */
-    int extracted;          /* after XTRA: taken from the headers */
-    char *reason;           /* newest defer reason (qfile_read_reasons), "" when none */
+    char *address; /* internal form */
+    char *orig;    /* ORCP, "" when none */
+    char *orcpt;   /* DSN_ORCPT, "" when none */
+    long notify;   /* NOTIFY bits, 0 when none */
+    off_t offset;  /* of its RCPT or DONE record */
+    int done;      /* a DONE record */
+    int extracted; /* after XTRA: taken from the headers */
+    char *reason;  /* newest defer reason (qfile_read_reasons), "" when none */
 } QFILE_RCPT;
 
 typedef struct QFILE_ENV {
@@ -92,10 +92,10 @@ typedef struct QFILE_ENV {
     char *sender;           /* FROM record, internal form, "" = null sender */
     NVTABLE *attrs;         /* ATTR records: name -> value (the last one wins) */
     int rcpt_count;
-    QFILE_RCPT *rcpt;       /* every RCPT and DONE record, in file order */
-    off_t mesg_offset;      /* where the MESG record was */
-    int complete;           /* QFILE_FLAG_CONTENT: END read at the end of the file */
-    int rcpt_size;          /* slots allocated in rcpt */
+    QFILE_RCPT *rcpt;  /* every RCPT and DONE record, in file order */
+    off_t mesg_offset; /* where the MESG record was */
+    int complete;      /* QFILE_FLAG_CONTENT: END read at the end of the file */
+    int rcpt_size;     /* slots allocated in rcpt */
 } QFILE_ENV;
 
 QFILE_ENV *qfile_env_alloc(void);

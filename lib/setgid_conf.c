@@ -61,10 +61,9 @@ static int setgid_root_dir(const char *dir)
     int ok;
 
     vstring_sprintf(path, "%s/main.cf", dir);
-    ok = (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0
-          && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0
-          && lstat(vstring_str(path), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0
-          && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0);
+    ok = (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
+          (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 && lstat(vstring_str(path), &st) == 0 &&
+          S_ISREG(st.st_mode) && st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0);
     vstring_free(path);
     return ok;
 }
@@ -78,8 +77,8 @@ static int setgid_listed_dir(const char *default_dir, const char *dir)
     ARGV *list;
     int found = 0;
 
-    if (mail_conf_read_check(default_dir, why) == 0
-        && mail_conf_eval_param("alternate_config_directories", value, why) == 0) {
+    if (mail_conf_read_check(default_dir, why) == 0 &&
+        mail_conf_eval_param("alternate_config_directories", value, why) == 0) {
         list = argv_split(vstring_str(value), ARGV_DELIM_LIST);
         for (int i = 0; i < list->argc && !found; i++)
             found = strcmp(list->argv[i], dir) == 0;
@@ -106,10 +105,12 @@ const char *setgid_conf_dir(const char *option_dir)
     default_dir = mystrdup(mail_conf_dir(NULL));
     if (saved_env && setenv("MAIL_CONFIG", saved_env, 1) < 0)
         msg_fatal_status(EX_OSERR, "setenv MAIL_CONFIG: %m");
-    if (strcmp(dir, default_dir) != 0 && !setgid_root_dir(dir)
-        && !setgid_listed_dir(default_dir, dir))
-        msg_fatal_status(EX_NOPERM, "%s: not an authorized configuration directory "
-                         "(see alternate_config_directories in %s/main.cf)", dir, default_dir);
+    if (strcmp(dir, default_dir) != 0 && !setgid_root_dir(dir) &&
+        !setgid_listed_dir(default_dir, dir))
+        msg_fatal_status(EX_NOPERM,
+                         "%s: not an authorized configuration directory "
+                         "(see alternate_config_directories in %s/main.cf)",
+                         dir, default_dir);
     myfree(default_dir);
     myfree(saved_env);
     return dir;

@@ -25,27 +25,28 @@
 
 #include "showq_format.h"
 
-#define SHOWQ_ID_WIDTH 11           /* queue ID and its status marks */
+#define SHOWQ_ID_WIDTH 11 /* queue ID and its status marks */
 #define SHOWQ_SIZE_WIDTH 7
 #define SHOWQ_TIME_WIDTH 20
-#define SHOWQ_REASON_END 76         /* "(reason)" ends in column 78 */
+#define SHOWQ_REASON_END 76 /* "(reason)" ends in column 78 */
 
 void showq_text_heading(VSTRING *out)
 {
     vstring_sprintf_append(out, "%-*s %*s %-*s %s\n", SHOWQ_ID_WIDTH, "-Queue ID-",
-                           SHOWQ_SIZE_WIDTH, "--Size--", SHOWQ_TIME_WIDTH,
-                           "----Arrival Time----", "-Sender/Recipient-------");
+                           SHOWQ_SIZE_WIDTH, "--Size--", SHOWQ_TIME_WIDTH, "----Arrival Time----",
+                           "-Sender/Recipient-------");
 }
 
 /* showq_text_time - asctime()'s layout, cut to 20 columns */
 
 static void showq_text_time(VSTRING *out, long when)
 {
-    time_t t = (time_t) when;
+    time_t t = (time_t)when;
     struct tm tm;
     char buf[64];
 
-    if (localtime_r(&t, &tm) == NULL || strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm) == 0)
+    if (localtime_r(&t, &tm) == NULL ||
+        strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm) == 0)
         strcpy(buf, "??");
     vstring_sprintf_append(out, "%-*.*s", SHOWQ_TIME_WIDTH, SHOWQ_TIME_WIDTH, buf);
 }
@@ -72,7 +73,7 @@ void showq_text_message(VSTRING *out, const SHOWQ_MSG *msg)
         if (strcmp(prev_reason, msg->rcpt[i].reason) != 0) {
             prev_reason = msg->rcpt[i].reason;
             shown = *prev_reason ? prev_reason : "reason unavailable";
-            padding = SHOWQ_REASON_END - (int) strlen(shown);
+            padding = SHOWQ_REASON_END - (int)strlen(shown);
             if (padding < 0)
                 padding = 0;
             vstring_sprintf_append(out, "%*s(%s)\n", padding, "", shown);
@@ -94,7 +95,7 @@ void showq_text_trailer(VSTRING *out, unsigned long count, unsigned long long to
 
 void showq_json_quote(VSTRING *out, const char *str)
 {
-    const unsigned char *cp = (const unsigned char *) str;
+    const unsigned char *cp = (const unsigned char *)str;
     size_t len;
 
     vstring_addch(out, '"');
@@ -126,7 +127,7 @@ void showq_json_quote(VSTRING *out, const char *str)
                 vstring_sprintf_append(out, "\\u%04x", *cp);
             } else if (*cp < 0x80) {
                 vstring_addch(out, *cp);
-            } else if ((len = showq_utf8_len((const char *) cp)) > 0) {
+            } else if ((len = showq_utf8_len((const char *)cp)) > 0) {
                 vstring_memcat(out, cp, len);
                 cp += len;
                 continue;
@@ -146,7 +147,8 @@ void showq_json_message(VSTRING *out, const SHOWQ_MSG *msg)
     showq_json_quote(out, msg->queue_name);
     vstring_strcat(out, ", \"queue_id\": ");
     showq_json_quote(out, msg->queue_id);
-    vstring_sprintf_append(out, ", \"arrival_time\": %ld, \"message_size\": %ld, "
+    vstring_sprintf_append(out,
+                           ", \"arrival_time\": %ld, \"message_size\": %ld, "
                            "\"forced_expire\": %s, \"sender\": ",
                            msg->arrival_time, msg->message_size,
                            msg->forced_expire ? "true" : "false");

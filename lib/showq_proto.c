@@ -87,7 +87,7 @@ void showq_msg_add_rcpt(SHOWQ_MSG *msg, const char *address, const char *reason)
 {
     if (msg->rcpt_count >= msg->rcpt_size) {
         msg->rcpt_size = msg->rcpt_size ? 2 * msg->rcpt_size : 4;
-        msg->rcpt = myrealloc(msg->rcpt, sizeof(*msg->rcpt) * (size_t) msg->rcpt_size);
+        msg->rcpt = myrealloc(msg->rcpt, sizeof(*msg->rcpt) * (size_t)msg->rcpt_size);
     }
     msg->rcpt[msg->rcpt_count].address = mystrdup(address);
     msg->rcpt[msg->rcpt_count].reason = mystrdup(reason ? reason : "");
@@ -178,20 +178,20 @@ int showq_read(VSTREAM *fp, SHOWQ_MSG *msg)
         ret = 0;
         goto out;
     }
-    if ((name = showq_string(nv, SHOWQ_ATTR_QUEUE_NAME)) == NULL
-        || (id = showq_string(nv, SHOWQ_ATTR_QUEUE_ID)) == NULL
-        || (sender = showq_string(nv, SHOWQ_ATTR_SENDER)) == NULL
-        || showq_number(nv, SHOWQ_ATTR_ARRIVAL, 0, 0x7fffffffffffffffL, &arrival) < 0
-        || showq_number(nv, SHOWQ_ATTR_SIZE, 0, 0x7fffffffffffffffL, &size) < 0
-        || showq_number(nv, SHOWQ_ATTR_EXPIRE, 0, 1, &expire) < 0
-        || showq_number(nv, SHOWQ_ATTR_RCPT_COUNT, 0, SHOWQ_RCPT_MAX, &count) < 0)
+    if ((name = showq_string(nv, SHOWQ_ATTR_QUEUE_NAME)) == NULL ||
+        (id = showq_string(nv, SHOWQ_ATTR_QUEUE_ID)) == NULL ||
+        (sender = showq_string(nv, SHOWQ_ATTR_SENDER)) == NULL ||
+        showq_number(nv, SHOWQ_ATTR_ARRIVAL, 0, 0x7fffffffffffffffL, &arrival) < 0 ||
+        showq_number(nv, SHOWQ_ATTR_SIZE, 0, 0x7fffffffffffffffL, &size) < 0 ||
+        showq_number(nv, SHOWQ_ATTR_EXPIRE, 0, 1, &expire) < 0 ||
+        showq_number(nv, SHOWQ_ATTR_RCPT_COUNT, 0, SHOWQ_RCPT_MAX, &count) < 0)
         goto out;
     showq_msg_set(&msg->queue_name, showq_printable(why, name));
     showq_msg_set(&msg->queue_id, showq_printable(why, id));
     showq_msg_set(&msg->sender, showq_printable(why, sender));
     msg->arrival_time = arrival;
     msg->message_size = size;
-    msg->forced_expire = (int) expire;
+    msg->forced_expire = (int)expire;
     for (long i = 0; i < count; i++) {
         if (attr_scan(fp, ATTR_FLAG_STRICT, ATTR_GET_STR(SHOWQ_ATTR_ADDRESS, addr),
                       ATTR_GET_STR(SHOWQ_ATTR_REASON, why), ATTR_END) != 2) {
@@ -215,7 +215,7 @@ out:
 
 size_t showq_utf8_len(const char *cp)
 {
-    unsigned char ch = (unsigned char) cp[0];
+    unsigned char ch = (unsigned char)cp[0];
     size_t len;
 
     if (ch >= 0xc2 && ch <= 0xdf)
@@ -234,14 +234,14 @@ size_t showq_utf8_len(const char *cp)
 
 const char *showq_printable(VSTRING *out, const char *in)
 {
-    const unsigned char *cp = (const unsigned char *) in;
+    const unsigned char *cp = (const unsigned char *)in;
     VSTRING *tmp = vstring_alloc(strlen(in) + 1);
     size_t len;
 
     while (*cp) {
         if (*cp >= 0x20 && *cp < 0x7f) {
             vstring_addch(tmp, *cp++);
-        } else if (*cp >= 0x80 && (len = showq_utf8_len((const char *) cp)) > 0) {
+        } else if (*cp >= 0x80 && (len = showq_utf8_len((const char *)cp)) > 0) {
             vstring_memcat(tmp, cp, len);
             cp += len;
         } else {

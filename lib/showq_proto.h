@@ -59,7 +59,7 @@
 
 #define SHOWQ_SERVICE_PATH "public/showq"
 #define SHOWQ_STAT_OK 0
-#define SHOWQ_RCPT_MAX 10000000          /* recipients of one message */
+#define SHOWQ_RCPT_MAX 10000000 /* recipients of one message */
 
 #define SHOWQ_ATTR_QUEUE_NAME "queue_name"
 #define SHOWQ_ATTR_QUEUE_ID "queue_id"
@@ -74,7 +74,7 @@
 
 typedef struct SHOWQ_RCPT {
     char *address;
-    char *reason;               /* "" when none */
+    char *reason; /* "" when none */
 } SHOWQ_RCPT;
 
 typedef struct SHOWQ_MSG {
@@ -86,7 +86,7 @@ typedef struct SHOWQ_MSG {
     char *sender;
     int rcpt_count;
     SHOWQ_RCPT *rcpt;
-    int rcpt_size;              /* slots allocated */
+    int rcpt_size; /* slots allocated */
 } SHOWQ_MSG;
 
 SHOWQ_MSG *showq_msg_alloc(void);

@@ -67,7 +67,7 @@ static const char *showq_queues[] = {QFILE_QUEUE_NAMES, NULL};
 
 static int showq_cmp(const void *a, const void *b)
 {
-    return strcmp(*(char *const *) a, *(char *const *) b);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static ARGV *showq_names(const char *queue)
@@ -85,7 +85,7 @@ static ARGV *showq_names(const char *queue)
         if (queue_id_ok(dp->d_name))
             argv_add(names, dp->d_name);
     closedir(dir);
-    qsort(names->argv, (size_t) names->argc, sizeof(names->argv[0]), showq_cmp);
+    qsort(names->argv, (size_t)names->argc, sizeof(names->argv[0]), showq_cmp);
     return names;
 }
 
@@ -111,8 +111,8 @@ static void showq_fill(SHOWQ_MSG *msg, const char *queue, const char *id, const 
 
     showq_msg_set(&msg->queue_name, queue);
     showq_msg_set(&msg->queue_id, id);
-    msg->arrival_time = env->arrival.tv_sec > 0 ? (long) env->arrival.tv_sec : (long) st->st_mtime;
-    msg->message_size = env->content_size >= 0 ? (long) env->content_size : (long) st->st_size;
+    msg->arrival_time = env->arrival.tv_sec > 0 ? (long)env->arrival.tv_sec : (long)st->st_mtime;
+    msg->message_size = env->content_size >= 0 ? (long)env->content_size : (long)st->st_size;
     msg->forced_expire = 0;
     showq_msg_set(&msg->sender, showq_quote(buf, env->sender));
 
@@ -158,7 +158,7 @@ static int showq_one(VSTREAM *client, const char *queue, const char *id, SHOWQ_M
         goto out;
     }
     if (!maildrop && (st.st_mode & 07777) != CLEANUP_MODE_READY)
-        goto out;                               /* still being written */
+        goto out; /* still being written */
     if (qfile_read(fp, maildrop ? QFILE_FLAG_MAILDROP : QFILE_FLAG_NONE, env, why) < 0) {
         msg_warn("%s: %s: skipped", vstream_path(fp), vstring_str(why));
         goto out;
@@ -193,10 +193,10 @@ static void showq_service(VSTREAM *client, const char *service, char **args)
     ARGV *names;
     int gone = 0;
 
-    (void) service;
+    (void)service;
     if (args[0])
         msg_fatal("unexpected command-line argument: %s", args[0]);
-    vstream_set_timeout(client, (int) var_ipc_timeout);
+    vstream_set_timeout(client, (int)var_ipc_timeout);
     for (int q = 0; showq_queues[q] && !gone; q++) {
         names = showq_names(showq_queues[q]);
         for (int i = 0; i < names->argc && !gone; i++)
@@ -204,7 +204,7 @@ static void showq_service(VSTREAM *client, const char *service, char **args)
         argv_free(names);
     }
     if (!gone)
-        (void) showq_send_end(client);
+        (void)showq_send_end(client);
     showq_msg_free(msg);
     qfile_env_free(env);
 }

@@ -76,18 +76,18 @@
 #include "vstream.h"
 #include "vstring.h"
 
-#define PC_FLAG_QUEUE (1 << 0)      /* -q */
-#define PC_FLAG_OFFSET (1 << 1)     /* -o */
-#define PC_FLAG_ENV (1 << 2)        /* -e */
-#define PC_FLAG_HEADER (1 << 3)     /* -h */
-#define PC_FLAG_BODY (1 << 4)       /* -b */
-#define PC_FLAG_DECIMAL (1 << 5)    /* -d */
+#define PC_FLAG_QUEUE (1 << 0)   /* -q */
+#define PC_FLAG_OFFSET (1 << 1)  /* -o */
+#define PC_FLAG_ENV (1 << 2)     /* -e */
+#define PC_FLAG_HEADER (1 << 3)  /* -h */
+#define PC_FLAG_BODY (1 << 4)    /* -b */
+#define PC_FLAG_DECIMAL (1 << 5) /* -d */
 #define PC_MASK_TEXT (PC_FLAG_HEADER | PC_FLAG_BODY)
 #define PC_MASK_ALL (PC_FLAG_ENV | PC_MASK_TEXT)
 
-#define PC_STATE_ENV 0      /* envelope, before MESG or after XTRA */
-#define PC_STATE_HEADER 1   /* primary header */
-#define PC_STATE_BODY 2     /* the rest of the content */
+#define PC_STATE_ENV 0    /* envelope, before MESG or after XTRA */
+#define PC_STATE_HEADER 1 /* primary header */
+#define PC_STATE_BODY 2   /* the rest of the content */
 
 #define PC_TEXT(type) ((type) == REC_TYPE_NORM || (type) == REC_TYPE_CONT)
 
@@ -132,7 +132,7 @@ static const char *pc_label(int type)
 static void pc_prefix(int flags, off_t offset, int type)
 {
     if (flags & PC_FLAG_OFFSET)
-        vstream_fprintf(VSTREAM_OUT, "%9lu ", (unsigned long) offset);
+        vstream_fprintf(VSTREAM_OUT, "%9lu ", (unsigned long)offset);
     if (flags & PC_FLAG_DECIMAL)
         vstream_fprintf(VSTREAM_OUT, "%3d ", type);
 }
@@ -157,8 +157,9 @@ static int pc_time(const char *text, VSTRING *out)
     sec = strtoll(text, &end, 10);
     if (errno || end == text || (*end && *end != '.'))
         return -1;
-    t = (time_t) sec;
-    if (localtime_r(&t, &tm) == NULL || strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm) == 0)
+    t = (time_t)sec;
+    if (localtime_r(&t, &tm) == NULL ||
+        strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm) == 0)
         return -1;
     vstring_strcpy(out, buf);
     return 0;
@@ -209,16 +210,16 @@ static int postcat(VSTREAM *fp, int flags)
             if (do_print && prev_type == REC_TYPE_CONT)
                 vstream_putc('\n', VSTREAM_OUT);
             vstream_fflush(VSTREAM_OUT);
-            msg_warn("%s: corrupt queue file: malformed record at offset %lu",
-                     vstream_path(fp), (unsigned long) offset);
+            msg_warn("%s: corrupt queue file: malformed record at offset %lu", vstream_path(fp),
+                     (unsigned long)offset);
             goto out;
         }
 
         /* records that change the state */
-        if (PC_TEXT(type) && state == PC_STATE_HEADER && prev_type != REC_TYPE_CONT
-            && header_name_len(vstring_str(buf), vstring_len(buf)) == 0
-            && !(vstring_len(buf) > 0 && (vstring_str(buf)[0] == ' '
-                                          || vstring_str(buf)[0] == '\t'))) {
+        if (PC_TEXT(type) && state == PC_STATE_HEADER && prev_type != REC_TYPE_CONT &&
+            header_name_len(vstring_str(buf), vstring_len(buf)) == 0 &&
+            !(vstring_len(buf) > 0 &&
+              (vstring_str(buf)[0] == ' ' || vstring_str(buf)[0] == '\t'))) {
             state = PC_STATE_BODY;
             do_print = flags & PC_FLAG_BODY;
         } else if (type == REC_TYPE_MESG) {

@@ -95,7 +95,7 @@ static const char *pq_config_dir;
 static void __attribute__((noreturn)) pq_usage(void)
 {
     msg_fatal_status(EX_USAGE, "usage: postqueue [-v] [-c config_dir] -p | -j | -f | "
-                     "-i queue_id | -s site");
+                               "-i queue_id | -s site");
 }
 
 /* pq_privileged - may the caller change the queue (root or mail_owner)? */
@@ -125,7 +125,7 @@ static int pq_standalone(pid_t *pid)
         argv_add(args, pq_config_dir);
     }
     if (getuid() == 0)
-        argv_add(args, "-u");                   /* read the queue as mail_owner */
+        argv_add(args, "-u"); /* read the queue as mail_owner */
     for (int i = 0; i < msg_verbose && i < 5; i++)
         argv_add(args, "-v");
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -148,8 +148,8 @@ static int pq_standalone(pid_t *pid)
 
 static void pq_write(VSTRING *buf)
 {
-    if (vstream_fwrite(VSTREAM_OUT, vstring_str(buf), vstring_len(buf)) != 0
-        || vstream_fflush(VSTREAM_OUT) != 0) {
+    if (vstream_fwrite(VSTREAM_OUT, vstring_str(buf), vstring_len(buf)) != 0 ||
+        vstream_fflush(VSTREAM_OUT) != 0) {
         if (errno == EPIPE)
             exit(0);
         msg_fatal_status(EX_IOERR, "write the queue listing: %m");
@@ -180,7 +180,7 @@ static int pq_list(int mode)
     }
     fp = vstream_fdopen(fd, O_RDWR);
     vstream_set_path(fp, vstring_str(path));
-    vstream_set_timeout(fp, (int) var_ipc_timeout);
+    vstream_set_timeout(fp, (int)var_ipc_timeout);
     while ((ret = showq_read(fp, msg)) > 0) {
         if (mode == PQ_LIST_JSON) {
             showq_json_message(out, msg);
@@ -192,7 +192,7 @@ static int pq_list(int mode)
             showq_text_message(out, msg);
         }
         count++;
-        total += (unsigned long long) msg->message_size;
+        total += (unsigned long long)msg->message_size;
         pq_write(out);
     }
     if (ret < 0)
@@ -204,7 +204,7 @@ static int pq_list(int mode)
     vstream_fclose(fp);
     if (pid > 0) {
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            /* again */ ;
+            /* again */;
     }
     showq_msg_free(msg);
     vstring_free(path);
@@ -265,7 +265,8 @@ static int pq_in_queue(const char *queue, const char *id)
 static void pq_need_privilege(int option)
 {
     if (!pq_privileged())
-        msg_fatal_status(EX_NOPERM, "-%c: only the super-user and %s may schedule "
+        msg_fatal_status(EX_NOPERM,
+                         "-%c: only the super-user and %s may schedule "
                          "individual deliveries; postqueue -f flushes the whole queue",
                          option, var_mail_owner);
     if (chdir(var_queue_directory) < 0)
@@ -288,8 +289,10 @@ static int pq_retry_id(const char *id)
         if (errno != ENOENT)
             msg_fatal_status(EX_UNAVAILABLE, "%s: set the next delivery time: %m", id);
         if (pq_in_queue("hold", id))
-            msg_fatal_status(EX_UNAVAILABLE, "%s: message is on hold; release it with "
-                             "postsuper -H", id);
+            msg_fatal_status(EX_UNAVAILABLE,
+                             "%s: message is on hold; release it with "
+                             "postsuper -H",
+                             id);
         if (pq_in_queue("incoming", id) || pq_in_queue("active", id)) {
             if (msg_verbose)
                 msg_info("%s: already queued for delivery", id);
@@ -320,8 +323,8 @@ static int pq_site_match(const QFILE_ENV *env, const char *site)
     int found = 0;
 
     for (int i = 0; i < env->rcpt_count && !found; i++)
-        if (!env->rcpt[i].done && address_split(env->rcpt[i].address, NULL, domain)
-            && strcasecmp(vstring_str(domain), site) == 0)
+        if (!env->rcpt[i].done && address_split(env->rcpt[i].address, NULL, domain) &&
+            strcasecmp(vstring_str(domain), site) == 0)
             found = 1;
     vstring_free(domain);
     return found;
@@ -349,11 +352,11 @@ static int pq_retry_site(const char *site)
     closedir(dir);
     for (int i = 0; i < names->argc; i++) {
         if ((fp = qfile_open("deferred", names->argv[i], NULL, why)) == NULL)
-            continue;                           /* taken by qmgr meanwhile */
+            continue; /* taken by qmgr meanwhile */
         ok = qfile_read(fp, QFILE_FLAG_NONE, env, why) == 0;
         if (ok && env->rcpt_total > env->rcpt_count)
-            ok = vstream_fseek(fp, 0, SEEK_SET) == 0
-                 && qfile_read(fp, QFILE_FLAG_CONTENT, env, why) == 0;
+            ok = vstream_fseek(fp, 0, SEEK_SET) == 0 &&
+                 qfile_read(fp, QFILE_FLAG_CONTENT, env, why) == 0;
         vstream_fclose(fp);
         if (ok && pq_site_match(env, site) && pq_touch(names->argv[i]) == 0) {
             count++;

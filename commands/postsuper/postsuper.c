@@ -87,28 +87,37 @@
 #define PS_NOPS 4
 
 typedef struct PS_OP {
-    int option;                 /* command-line letter */
-    const char *allowed[6];     /* queues the operation applies to */
-    const char *defaults[6];    /* the queues it uses by default */
-    const char *verb;           /* per message: "QUEUE_ID: verb" */
-    const char *summary;        /* "Summary: N messages" */
+    int option;              /* command-line letter */
+    const char *allowed[6];  /* queues the operation applies to */
+    const char *defaults[6]; /* the queues it uses by default */
+    const char *verb;        /* per message: "QUEUE_ID: verb" */
+    const char *summary;     /* "Summary: N messages" */
 } PS_OP;
 
 static const PS_OP ps_ops[PS_NOPS] = {
-    {'d', {"maildrop", "incoming", "active", "deferred", "hold", NULL},
-     {"hold", "incoming", "active", "deferred", NULL}, "removed", "Deleted"},
-    {'h', {"incoming", "active", "deferred", NULL},
-     {"incoming", "active", "deferred", NULL}, "placed on hold", "Placed on hold"},
+    {'d',
+     {"maildrop", "incoming", "active", "deferred", "hold", NULL},
+     {"hold", "incoming", "active", "deferred", NULL},
+     "removed",
+     "Deleted"},
+    {'h',
+     {"incoming", "active", "deferred", NULL},
+     {"incoming", "active", "deferred", NULL},
+     "placed on hold",
+     "Placed on hold"},
     {'H', {"hold", NULL}, {"hold", NULL}, "released from hold", "Released from hold"},
-    {'r', {"incoming", "active", "deferred", "hold", NULL},
-     {"hold", "incoming", "active", "deferred", NULL}, "requeued", "Requeued"},
+    {'r',
+     {"incoming", "active", "deferred", "hold", NULL},
+     {"hold", "incoming", "active", "deferred", NULL},
+     "requeued",
+     "Requeued"},
 };
 
 int ps_master_running;
 
-static ARGV *ps_ids[PS_NOPS];   /* queue IDs per operation */
-static int ps_all[PS_NOPS];     /* ALL given */
-static ARGV *ps_stdin_ids;      /* read once for every "-" */
+static ARGV *ps_ids[PS_NOPS]; /* queue IDs per operation */
+static int ps_all[PS_NOPS];   /* ALL given */
+static ARGV *ps_stdin_ids;    /* read once for every "-" */
 
 /* ---------------------------------------------------------------- */
 /* shared file handling (postsuper.h) */
@@ -127,7 +136,8 @@ int ps_open(const char *queue, const char *id, struct stat *st)
             ret = PS_MISSING;
         } else {
             msg_warn("%s: left alone: the queue manager is delivering it (queue active); "
-                     "try again later", id);
+                     "try again later",
+                     id);
         }
         goto out;
     }
@@ -152,16 +162,16 @@ int ps_open(const char *queue, const char *id, struct stat *st)
     }
     if (!maildrop && lock_file(fd, LOCK_FILE_EXCLUSIVE | LOCK_FILE_NONBLOCK) < 0) {
         if (errno == EAGAIN || errno == EACCES)
-            msg_warn("%s: left alone: in use by the mail system (queue %s); try again later",
-                     id, queue);
+            msg_warn("%s: left alone: in use by the mail system (queue %s); try again later", id,
+                     queue);
         else
             msg_warn("%s: lock %s: %m", id, vstring_str(path));
         close(fd);
         goto out;
     }
     /* qmgr may have moved it between our open and our lock */
-    if (lstat(vstring_str(path), &now) < 0 || now.st_ino != st->st_ino
-        || now.st_dev != st->st_dev) {
+    if (lstat(vstring_str(path), &now) < 0 || now.st_ino != st->st_ino ||
+        now.st_dev != st->st_dev) {
         close(fd);
         ret = PS_MISSING;
         goto out;
@@ -323,15 +333,14 @@ static ARGV *ps_queues(int op, ARGV *named)
             if (ps_in_list(ps_ops[op].allowed, named->argv[i]))
                 argv_add(queues, named->argv[i]);
         if (queues->argc == 0)
-            msg_fatal("-%c: none of the named queues applies to this operation",
-                      ps_ops[op].option);
+            msg_fatal("-%c: none of the named queues applies to this operation", ps_ops[op].option);
     }
     return queues;
 }
 
 static int ps_cmp(const void *a, const void *b)
 {
-    return strcmp(*(char *const *) a, *(char *const *) b);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static ARGV *ps_list_queue(const char *queue)
@@ -349,7 +358,7 @@ static ARGV *ps_list_queue(const char *queue)
         if (queue_id_ok(dp->d_name))
             argv_add(names, dp->d_name);
     closedir(dir);
-    qsort(names->argv, (size_t) names->argc, sizeof(names->argv[0]), ps_cmp);
+    qsort(names->argv, (size_t)names->argc, sizeof(names->argv[0]), ps_cmp);
     return names;
 }
 
@@ -362,9 +371,9 @@ static void ps_read_stdin(void)
     ps_stdin_ids = argv_alloc(32);
     while (vstream_get_line(VSTREAM_IN, line, 1024) != VSTREAM_EOF) {
         for (cp = vstring_str(line); *cp == ' ' || *cp == '\t'; cp++)
-            /* skip */ ;
+            /* skip */;
         for (end = cp + strlen(cp); end > cp && strchr(" \t\r\n", end[-1]); end--)
-            /* trim */ ;
+            /* trim */;
         *end = 0;
         if (*cp == 0)
             continue;
@@ -449,7 +458,7 @@ int main(int argc, char **argv)
     const char *config_dir = NULL;
     VSTRING *pid_path = vstring_alloc(100);
     ARGV *named = argv_alloc(6);
-    ARGV *pending = argv_alloc(8);      /* operation letter, argument, ... */
+    ARGV *pending = argv_alloc(8); /* operation letter, argument, ... */
     char letter[2] = {0, 0};
     int do_struct = 0, do_purge = 0;
     int renamed = 0, moved = 0, fixed = 0, purged;
@@ -471,7 +480,7 @@ int main(int argc, char **argv)
         case 'h':
         case 'H':
         case 'r':
-            letter[0] = (char) ch;
+            letter[0] = (char)ch;
             argv_add(pending, letter);
             argv_add(pending, optarg);
             any = 1;
@@ -490,7 +499,7 @@ int main(int argc, char **argv)
         }
     }
     if (!any)
-        do_struct = do_purge = 1;               /* no operation: -s and -p */
+        do_struct = do_purge = 1; /* no operation: -s and -p */
     for (int i = optind; i < argc; i++) {
         if (!qfile_queue_ok(argv[i]))
             msg_fatal("invalid directory name: %.100s", argv[i]);
@@ -510,7 +519,7 @@ int main(int argc, char **argv)
 
     /* queue IDs (and "-") after main.cf is read, in command-line order */
     for (int i = 0; i + 1 < pending->argc; i += 2)
-        ps_add_id((int) (strchr("dhHr", pending->argv[i][0]) - "dhHr"), pending->argv[i + 1]);
+        ps_add_id((int)(strchr("dhHr", pending->argv[i][0]) - "dhHr"), pending->argv[i + 1]);
     vstring_sprintf(pid_path, "%s/master.pid", var_process_id_directory);
     ps_master_running = pid_file_read(vstring_str(pid_path)) > 0;
 

@@ -15,10 +15,10 @@
 #include "vstring.h"
 
 /* ps_open() results besides a descriptor */
-#define PS_MISSING (-1)     /* not in that queue (now) */
-#define PS_SKIPPED (-2)     /* there, but left alone; a warning was logged */
+#define PS_MISSING (-1) /* not in that queue (now) */
+#define PS_SKIPPED (-2) /* there, but left alone; a warning was logged */
 
-extern int ps_master_running;     /* a master(8) holds the pid file lock */
+extern int ps_master_running; /* a master(8) holds the pid file lock */
 
 int ps_open(const char *queue, const char *id, struct stat *st);
 int ps_rename(const char *from_queue, const char *to_queue, const char *id);

@@ -111,7 +111,7 @@ static int ps_write_envelope(PS_OUT *out, QFILE_ENV *env)
     const char *value;
     int ret = -1;
 
-    vstring_sprintf(buf, "%ld.%06ld", (long) env->arrival.tv_sec, (long) env->arrival.tv_usec);
+    vstring_sprintf(buf, "%ld.%06ld", (long)env->arrival.tv_sec, (long)env->arrival.tv_usec);
     if (ps_put_str(out, REC_TYPE_TIME, vstring_str(buf)) < 0)
         goto out;
     if (context == NULL || (strcmp(context, "local") != 0 && strcmp(context, "remote") != 0))
@@ -119,8 +119,8 @@ static int ps_write_envelope(PS_OUT *out, QFILE_ENV *env)
     if (ps_put_attr(out, MAILDROP_ATTR_REWRITE, context) < 0)
         goto out;
     for (int i = 0; kept[i]; i++)
-        if ((value = attr_nv_find(env->attrs, kept[i])) != NULL && *value
-            && ps_put_attr(out, kept[i], value) < 0)
+        if ((value = attr_nv_find(env->attrs, kept[i])) != NULL && *value &&
+            ps_put_attr(out, kept[i], value) < 0)
             goto out;
     if (ps_put_str(out, REC_TYPE_FROM, env->sender) < 0)
         goto out;
@@ -153,8 +153,8 @@ static int ps_write_content(PS_OUT *out, VSTREAM *in, QFILE_ENV *env)
     int type;
     int ret = -1;
 
-    if (vstream_fseek(in, env->mesg_offset, SEEK_SET) < 0
-        || rec_get(in, buf, QFILE_REC_MAX) != REC_TYPE_MESG) {
+    if (vstream_fseek(in, env->mesg_offset, SEEK_SET) < 0 ||
+        rec_get(in, buf, QFILE_REC_MAX) != REC_TYPE_MESG) {
         vstring_sprintf(out->why, "cannot find the content of %s", vstream_path(in));
         goto out;
     }
@@ -184,9 +184,8 @@ static int ps_maildrop_create(VSTRING *temp, VSTRING *why)
 
     for (int tries = 0; fd < 0 && tries < PS_TEMP_TRIES; tries++) {
         gettimeofday(&tv, NULL);
-        vstring_sprintf(temp, "%s/%spostsuper.%ld.%06ld.%04x", MAILDROP_DIR,
-                        MAILDROP_TEMP_PREFIX, (long) getpid(), (long) tv.tv_usec,
-                        (unsigned) (random() & 0xffff));
+        vstring_sprintf(temp, "%s/%spostsuper.%ld.%06ld.%04x", MAILDROP_DIR, MAILDROP_TEMP_PREFIX,
+                        (long)getpid(), (long)tv.tv_usec, (unsigned)(random() & 0xffff));
         fd = safe_create(vstring_str(temp), O_WRONLY, MAILDROP_MODE_WRITING, why);
         if (fd < 0 && errno != EEXIST)
             break;
@@ -208,8 +207,8 @@ static int ps_maildrop_commit(PS_OUT *out, const char *temp, VSTRING *new_id)
         vstring_strcpy(out->why, "incomplete maildrop file");
         goto out;
     }
-    if (vstream_fflush(out->fp) != 0 || fchmod(fd, MAILDROP_MODE_READY) < 0
-        || vstream_fsync(out->fp) != 0 || fstat(fd, &st) < 0) {
+    if (vstream_fflush(out->fp) != 0 || fchmod(fd, MAILDROP_MODE_READY) < 0 ||
+        vstream_fsync(out->fp) != 0 || fstat(fd, &st) < 0) {
         vstring_sprintf(out->why, "write %s: %m", temp);
         goto out;
     }
@@ -256,7 +255,8 @@ int ps_requeue(const char *queue, const char *id)
     vstring_sprintf(temp, "%s/%s", "bounce", id);
     if (access(vstring_str(temp), F_OK) == 0) {
         msg_warn("%s: not requeued: bounce(8) has not yet returned its failed recipients "
-                 "(try again after the next delivery attempt)", id);
+                 "(try again after the next delivery attempt)",
+                 id);
         goto out;
     }
     if (qfile_undone(env) == 0) {
@@ -270,10 +270,10 @@ int ps_requeue(const char *queue, const char *id)
     out.fp = vstream_fdopen(temp_fd, O_WRONLY);
     vstream_set_path(out.fp, vstring_str(temp));
     out.mc = maildrop_check_create(0);
-    if (ps_write_envelope(&out, env) < 0 || ps_write_content(&out, in, env) < 0
-        || ps_maildrop_commit(&out, vstring_str(temp), new_id) < 0) {
+    if (ps_write_envelope(&out, env) < 0 || ps_write_content(&out, in, env) < 0 ||
+        ps_maildrop_commit(&out, vstring_str(temp), new_id) < 0) {
         msg_warn("%s: not requeued: %s", id, vstring_str(out.why));
-        (void) unlink(vstring_str(temp));
+        (void)unlink(vstring_str(temp));
         goto out;
     }
     if (unlink(vstring_str(path)) < 0)
@@ -282,7 +282,7 @@ int ps_requeue(const char *queue, const char *id)
     ps_remove_notes(id);
     if (msg_verbose)
         msg_info("%s: requeued as maildrop/%s", id, vstring_str(new_id));
-    (void) mail_trigger("public/pickup", MAIL_TRIGGER_WAKEUP, 1, 0);
+    (void)mail_trigger("public/pickup", MAIL_TRIGGER_WAKEUP, 1, 0);
     ret = 1;
 out:
     if (out.fp && vstream_fclose(out.fp) != 0 && ret > 0)

@@ -58,7 +58,7 @@
 #include "vstream.h"
 #include "vstring.h"
 
-#define PS_PURGE_AGE (24 * 3600)      /* seconds without change: left over */
+#define PS_PURGE_AGE (24 * 3600) /* seconds without change: left over */
 #define PS_RENAME_TRIES 20
 
 static const char *ps_struct_queues[] = {"incoming", "active", "deferred", "hold", NULL};
@@ -97,8 +97,8 @@ static int ps_corrupt(const char *queue, const char *name, const char *why)
             vstring_sprintf(to, "corrupt/%s", name);
         else
             vstring_sprintf(to, "corrupt/%s.%d", name, n);
-        if (renameat2(AT_FDCWD, vstring_str(from), AT_FDCWD, vstring_str(to),
-                      RENAME_NOREPLACE) == 0) {
+        if (renameat2(AT_FDCWD, vstring_str(from), AT_FDCWD, vstring_str(to), RENAME_NOREPLACE) ==
+            0) {
             msg_warn("%s: %s: moved to %s", vstring_str(from), why, vstring_str(to));
             ret = 1;
             break;
@@ -118,7 +118,7 @@ static int ps_corrupt(const char *queue, const char *name, const char *why)
 static int ps_id_taken(const char *id)
 {
     static const char *dirs[] = {"maildrop", "incoming", "active", "deferred", "hold",
-                                 "corrupt", "defer", "bounce", "trace", NULL};
+                                 "corrupt",  "defer",    "bounce", "trace",    NULL};
     VSTRING *path = vstring_alloc(50);
     struct stat st;
     int taken = 0;
@@ -137,7 +137,7 @@ static int ps_inode_ok(const char *id, ino_t ino)
 {
     char buf[QUEUE_ID_BUFSIZE];
 
-    snprintf(buf, sizeof(buf), "%llX", (unsigned long long) ino);
+    snprintf(buf, sizeof(buf), "%llX", (unsigned long long)ino);
     return strcmp(id + QUEUE_ID_USEC_DIGITS, buf) == 0;
 }
 
@@ -172,8 +172,7 @@ static int ps_renumber(const char *queue, const char *id)
         vstring_reset(new_id);
     }
     if (vstring_len(new_id) == 0) {
-        msg_warn("%s/%s: name does not match its inode number; no free queue ID found", queue,
-                 id);
+        msg_warn("%s/%s: name does not match its inode number; no free queue ID found", queue, id);
         goto out;
     }
     vstring_sprintf(from, "%s/%s", queue, id);
@@ -183,8 +182,7 @@ static int ps_renumber(const char *queue, const char *id)
         goto out;
     }
     ps_rename_notes(id, vstring_str(new_id));
-    msg_info("%s: renamed to %s: the name did not match the inode number", id,
-             vstring_str(new_id));
+    msg_info("%s: renamed to %s: the name did not match the inode number", id, vstring_str(new_id));
     ret = 1;
 out:
     if (fd >= 0)
@@ -225,7 +223,7 @@ static void ps_fix_file(const char *queue, const char *id, const struct stat *se
             msg_warn("%s/%s: change mode: %m", queue, id);
         } else {
             msg_info("%s/%s: mode changed from %04o to 0700", queue, id,
-                     (unsigned) (st.st_mode & 07777));
+                     (unsigned)(st.st_mode & 07777));
             (*fixed)++;
         }
         vstring_free(why);
@@ -235,7 +233,7 @@ static void ps_fix_file(const char *queue, const char *id, const struct stat *se
         if (fchown(fd, owner->uid, owner->gid) < 0) {
             msg_warn("%s/%s: change owner: %m", queue, id);
         } else {
-            msg_info("%s/%s: owner changed from %ld to %s", queue, id, (long) st.st_uid,
+            msg_info("%s/%s: owner changed from %ld to %s", queue, id, (long)st.st_uid,
                      owner->name);
             (*fixed)++;
         }
@@ -267,10 +265,10 @@ int ps_structure(int *renamed, int *moved, int *fixed)
 
             vstring_sprintf(path, "%s/%s", queue, name);
             if (lstat(vstring_str(path), &st) < 0)
-                continue;                       /* gone meanwhile */
-            if (strcmp(queue, "incoming") == 0 && queue_id_ok(name) && S_ISREG(st.st_mode)
-                && (st.st_mode & 07777) == 0600)
-                continue;                       /* cleanup is writing it */
+                continue; /* gone meanwhile */
+            if (strcmp(queue, "incoming") == 0 && queue_id_ok(name) && S_ISREG(st.st_mode) &&
+                (st.st_mode & 07777) == 0600)
+                continue; /* cleanup is writing it */
             if (!queue_id_ok(name)) {
                 *moved += ps_corrupt(queue, name, "not a queue file name");
             } else if (!S_ISREG(st.st_mode)) {
@@ -300,9 +298,9 @@ int ps_purge(void)
     names = ps_names("incoming");
     for (int i = 0; i < names->argc; i++) {
         vstring_sprintf(path, "incoming/%s", names->argv[i]);
-        if (queue_id_ok(names->argv[i]) && lstat(vstring_str(path), &st) == 0
-            && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600
-            && now - st.st_mtime > PS_PURGE_AGE) {
+        if (queue_id_ok(names->argv[i]) && lstat(vstring_str(path), &st) == 0 &&
+            S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600 &&
+            now - st.st_mtime > PS_PURGE_AGE) {
             if (unlink(vstring_str(path)) < 0) {
                 msg_warn("remove %s: %m", vstring_str(path));
             } else {
@@ -316,8 +314,8 @@ int ps_purge(void)
     names = ps_names(MAILDROP_DIR);
     for (int i = 0; i < names->argc; i++) {
         vstring_sprintf(path, "%s/%s", MAILDROP_DIR, names->argv[i]);
-        if (maildrop_temp_name(names->argv[i]) && lstat(vstring_str(path), &st) == 0
-            && S_ISREG(st.st_mode) && now - st.st_mtime > PS_PURGE_AGE) {
+        if (maildrop_temp_name(names->argv[i]) && lstat(vstring_str(path), &st) == 0 &&
+            S_ISREG(st.st_mode) && now - st.st_mtime > PS_PURGE_AGE) {
             if (unlink(vstring_str(path)) < 0) {
                 msg_warn("remove %s: %m", vstring_str(path));
             } else {

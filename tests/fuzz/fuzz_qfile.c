@@ -37,10 +37,10 @@ static void check_env(const QFILE_ENV *env, size_t size, int flags)
         abort();
     if (env->data_offset >= 0 && env->mesg_offset != env->data_offset)
         abort();
-    if ((size_t) env->mesg_offset >= size)
+    if ((size_t)env->mesg_offset >= size)
         abort();
     for (int i = 0; i < env->rcpt_count; i++) {
-        if (env->rcpt[i].offset <= prev || (size_t) env->rcpt[i].offset >= size)
+        if (env->rcpt[i].offset <= prev || (size_t)env->rcpt[i].offset >= size)
             abort();
         if (env->rcpt[i].address[0] == 0)
             abort();
@@ -50,7 +50,7 @@ static void check_env(const QFILE_ENV *env, size_t size, int flags)
 
 static void check_printable(const char *s)
 {
-    for (const unsigned char *cp = (const unsigned char *) s; *cp; cp++)
+    for (const unsigned char *cp = (const unsigned char *)s; *cp; cp++)
         if (*cp < 0x20 || *cp == 0x7f)
             abort();
 }
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((mem_fd = memfd_create("fuzz_qfile", 0)) < 0)
             abort();
     }
-    if (ftruncate(mem_fd, 0) < 0 || (size > 0 && pwrite(mem_fd, data, size, 0) != (ssize_t) size))
+    if (ftruncate(mem_fd, 0) < 0 || (size > 0 && pwrite(mem_fd, data, size, 0) != (ssize_t)size))
         abort();
     env = qfile_env_alloc();
     why = vstring_alloc(100);

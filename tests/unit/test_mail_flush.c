@@ -42,7 +42,7 @@ static void received(int listen_fd, const char *expect)
     fd = sock_accept(listen_fd, NULL, NULL);
     assert_true(fd >= 0);
     while ((n = timed_read(fd, buf + got, sizeof(buf) - got - 1, 5, NULL)) > 0)
-        got += (size_t) n;
+        got += (size_t)n;
     buf[got] = 0;
     close(fd);
     assert_string_equal(buf, expect);
@@ -54,7 +54,7 @@ static void test_requests(void **state)
     VSTRING *why = vstring_alloc(100);
     int fd;
 
-    (void) state;
+    (void)state;
     vstring_sprintf(path, "%s/%s", tmpdir, MAIL_FLUSH_SERVICE_PATH);
     errno = 0;
     assert_int_equal(mail_flush_queue(), -1);

@@ -61,7 +61,7 @@ static void write_file(const char *path, const REC *recs, int size_record)
 
         assert_non_null(fp);
         if (size_record)
-            rec_fprintf(fp, REC_TYPE_SIZE, "%15d %15lld %15d", 123, (long long) mesg, 4);
+            rec_fprintf(fp, REC_TYPE_SIZE, "%15d %15lld %15d", 123, (long long)mesg, 4);
         for (const REC *r = recs; r->data; r++) {
             if (r->type == REC_TYPE_MESG && !seen++)
                 mesg = vstream_ftell(fp);
@@ -113,7 +113,7 @@ static void test_good_file(void **state)
     QFILE_ENV *env = qfile_env_alloc();
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     write_file(QPATH, good, 1);
     assert_int_equal(read_path(QPATH, QFILE_FLAG_NONE, env, why), 0);
     assert_int_equal(env->content_size, 123);
@@ -167,10 +167,10 @@ static void test_maildrop_layout(void **state)
         {0, NULL},
     };
 
-    (void) state;
+    (void)state;
     write_file("maildrop/" QID, drop, 0);
-    assert_int_equal(read_path("maildrop/" QID, QFILE_FLAG_MAILDROP | QFILE_FLAG_CONTENT, env,
-                               why), 0);
+    assert_int_equal(read_path("maildrop/" QID, QFILE_FLAG_MAILDROP | QFILE_FLAG_CONTENT, env, why),
+                     0);
     assert_int_equal(env->content_size, -1);
     assert_int_equal(env->data_offset, -1);
     assert_int_equal(env->arrival.tv_sec, 1700000001);
@@ -208,10 +208,10 @@ static REC *with(int index, int type, const char *data)
     for (; good[n].data; n++)
         copy[n] = good[n];
     copy[n] = good[n];
-    if (type == -1) {                           /* delete */
-        memmove(copy + index, copy + index + 1, sizeof(REC) * (size_t) (n - index));
-    } else if (type < -1) {                     /* insert -type before index */
-        memmove(copy + index + 1, copy + index, sizeof(REC) * (size_t) (n - index + 1));
+    if (type == -1) { /* delete */
+        memmove(copy + index, copy + index + 1, sizeof(REC) * (size_t)(n - index));
+    } else if (type < -1) { /* insert -type before index */
+        memmove(copy + index + 1, copy + index, sizeof(REC) * (size_t)(n - index + 1));
         copy[index].type = -type;
         copy[index].data = data;
     } else {
@@ -223,7 +223,7 @@ static REC *with(int index, int type, const char *data)
 
 static void test_refusals(void **state)
 {
-    (void) state;
+    (void)state;
     refused(with(0, REC_TYPE_TIME, "soon"), 0, "bad time record");
     refused(with(0, REC_TYPE_TIME, "1700000000.1234567"), 0, "bad time record");
     refused(with(0, REC_TYPE_TIME, "-5"), 0, "bad time record");
@@ -253,10 +253,10 @@ static void test_size_record(void **state)
     QFILE_ENV *env = qfile_env_alloc();
     VSTRING *why = vstring_alloc(10);
     VSTREAM *fp;
-    const char *bad[] = {"", "1 2", "1 2 3 4", "-1 2 3", "1 0 3", "1 2 x", "99999999999999999999 2 3",
-                         "1\t2 3"};
+    const char *bad[] = {
+        "", "1 2", "1 2 3 4", "-1 2 3", "1 0 3", "1 2 x", "99999999999999999999 2 3", "1\t2 3"};
 
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         fp = vstream_fopen(QPATH, O_WRONLY | O_CREAT | O_TRUNC, 0700);
         rec_fprintf(fp, REC_TYPE_SIZE, "%s", bad[i]);
@@ -299,10 +299,10 @@ static char *slurp(const char *path, size_t *len)
 
     assert_true(fd >= 0);
     assert_int_equal(fstat(fd, &st), 0);
-    buf = mymalloc((size_t) st.st_size + 1);
-    assert_int_equal(read(fd, buf, (size_t) st.st_size), st.st_size);
+    buf = mymalloc((size_t)st.st_size + 1);
+    assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
     close(fd);
-    *len = (size_t) st.st_size;
+    *len = (size_t)st.st_size;
     return buf;
 }
 
@@ -311,7 +311,7 @@ static void spill(const char *path, const char *buf, size_t len)
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0700);
 
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, buf, len), (ssize_t) len);
+    assert_int_equal(write(fd, buf, len), (ssize_t)len);
     close(fd);
 }
 
@@ -324,7 +324,7 @@ static void test_truncated_and_damaged(void **state)
     char *copy;
     int saved = msg_verbose;
 
-    (void) state;
+    (void)state;
     write_file(QPATH, good, 1);
     whole = slurp(QPATH, &len);
     copy = mymalloc(len);
@@ -337,7 +337,7 @@ static void test_truncated_and_damaged(void **state)
     for (size_t at = 0; at < len; at++) {
         for (int flip = 1; flip < 256; flip <<= 1) {
             memcpy(copy, whole, len);
-            copy[at] ^= (char) flip;
+            copy[at] ^= (char)flip;
             spill("deferred/CUT", copy, len);
             if (read_path("deferred/CUT", QFILE_FLAG_CONTENT, env, why) == 0)
                 assert_true(env->complete);
@@ -357,7 +357,7 @@ static void test_open(void **state)
     struct stat st;
     VSTREAM *fp;
 
-    (void) state;
+    (void)state;
     write_file(QPATH, good, 1);
     fp = qfile_open("deferred", QID, &st, why);
     assert_non_null(fp);
@@ -397,7 +397,7 @@ static void write_note(const char *text)
     int fd = open("defer/" QID, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
 }
 
@@ -407,7 +407,7 @@ static void test_reasons(void **state)
     VSTRING *why = vstring_alloc(10);
     VSTRING *note = vstring_alloc(100);
 
-    (void) state;
+    (void)state;
     write_file(QPATH, good, 1);
     unlink("defer/" QID);
     assert_int_equal(read_path(QPATH, QFILE_FLAG_CONTENT, env, why), 0);
@@ -415,10 +415,11 @@ static void test_reasons(void **state)
     assert_string_equal(env->rcpt[0].reason, "");
 
     /* by offset: the older note loses; the done recipient gets nothing */
-    vstring_sprintf(note, "recipient=bob@example.net\noffset=%lld\nreason=first try\n\n"
+    vstring_sprintf(note,
+                    "recipient=bob@example.net\noffset=%lld\nreason=first try\n\n"
                     "recipient=bob@example.net\noffset=%lld\nreason=second try\n\n"
                     "recipient=carol@example.net\noffset=%lld\nreason=done anyway\n\n",
-                    (long long) rcpt_off[0], (long long) rcpt_off[0], (long long) rcpt_off[1]);
+                    (long long)rcpt_off[0], (long long)rcpt_off[0], (long long)rcpt_off[1]);
     write_note(vstring_str(note));
     /* no matching offset: by address; unknown recipients are ignored */
     write_note("recipient=eve@example.com\noffset=1\nreason=by address\n\n"

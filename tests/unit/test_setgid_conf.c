@@ -34,9 +34,9 @@
 #include "vstring.h"
 
 static char tmpdir[] = "/tmp/test_setgid_conf.XXXXXX";
-static VSTRING *dir;        /* globals: still reachable when a child exits */
+static VSTRING *dir; /* globals: still reachable when a child exits */
 static VSTRING *file;
-static int in_child;        /* a child that changed its ids */
+static int in_child; /* a child that changed its ids */
 
 /*
  * LeakSanitizer cannot stop the threads of a process that changed its
@@ -56,7 +56,7 @@ static void test_std_fds(void **state)
     int status;
     struct stat st;
 
-    (void) state;
+    (void)state;
     if ((pid = fork()) == 0) {
         close(1);
         close(2);
@@ -73,7 +73,7 @@ static void test_std_fds(void **state)
 
 static void test_not_setgid(void **state)
 {
-    (void) state;
+    (void)state;
     unsetenv("MAIL_CONFIG");
     assert_false(setgid_running());
     assert_null(setgid_conf_dir(NULL));
@@ -97,13 +97,13 @@ static int as_setgid_nobody(const char *dir)
 
     if ((pid = fork()) == 0) {
         /* real group nobody's, effective group 0: the program runs set-gid */
-        if (setresgid(pw->pw_gid, 0, 0) < 0 || setgroups(0, NULL) < 0
-            || setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+        if (setresgid(pw->pw_gid, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+            setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
             _exit(99);
         if (!setgid_running())
             _exit(98);
         in_child = 1;
-        (void) setgid_conf_dir(dir);
+        (void)setgid_conf_dir(dir);
         _exit(0);
     }
     assert_true(pid > 0);
@@ -117,7 +117,7 @@ static void test_setgid_dirs(void **state)
     struct passwd *pw = getpwnam("nobody");
     int fd;
 
-    (void) state;
+    (void)state;
     if (geteuid() != 0 || pw == NULL)
         skip();
     vstring_sprintf(dir, "%s/conf", tmpdir);
@@ -129,10 +129,10 @@ static void test_setgid_dirs(void **state)
     chmod(tmpdir, 0755);
 
     assert_int_equal(as_setgid_nobody(vstring_str(dir)), 0);
-    assert_int_equal(chmod(vstring_str(file), 0664), 0);        /* group may write */
+    assert_int_equal(chmod(vstring_str(file), 0664), 0); /* group may write */
     assert_int_equal(as_setgid_nobody(vstring_str(dir)), EX_NOPERM);
     assert_int_equal(chmod(vstring_str(file), 0644), 0);
-    assert_int_equal(chmod(vstring_str(dir), 0777), 0);         /* anyone may write */
+    assert_int_equal(chmod(vstring_str(dir), 0777), 0); /* anyone may write */
     assert_int_equal(as_setgid_nobody(vstring_str(dir)), EX_NOPERM);
     assert_int_equal(chmod(vstring_str(dir), 0755), 0);
     assert_int_equal(chown(vstring_str(file), pw->pw_uid, 0), 0); /* not root's */
@@ -144,7 +144,7 @@ static void test_setgid_dirs(void **state)
 
 static void test_clean_env(void **state)
 {
-    (void) state;
+    (void)state;
     mail_conf_override("import_environment", "KEEP, ABSENT, FORCED=forced_value, TZ");
     mail_conf_eval();
     setenv("KEEP", "kept", 1);

@@ -33,7 +33,7 @@ static SHOWQ_MSG *make_msg(const char *queue, const char *id, long size, const c
     showq_msg_set(&msg->queue_name, queue);
     showq_msg_set(&msg->queue_id, id);
     showq_msg_set(&msg->sender, sender);
-    msg->arrival_time = 1700000000;             /* Tue Nov 14 22:13:20 2023 UTC */
+    msg->arrival_time = 1700000000; /* Tue Nov 14 22:13:20 2023 UTC */
     msg->message_size = size;
     return msg;
 }
@@ -42,7 +42,7 @@ static void test_heading_and_trailer(void **state)
 {
     VSTRING *out = vstring_alloc(100);
 
-    (void) state;
+    (void)state;
     showq_text_heading(out);
     assert_string_equal(vstring_str(out),
                         "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n");
@@ -64,12 +64,13 @@ static void test_deferred_message(void **state)
     VSTRING *out = vstring_alloc(100);
     const char *reason = "connect to 203.0.113.1[203.0.113.1]:25: Connection timed out";
 
-    (void) state;
+    (void)state;
     showq_msg_add_rcpt(msg, "nobody@[203.0.113.1]", reason);
     showq_msg_add_rcpt(msg, "other@[203.0.113.1]", reason);
     showq_msg_add_rcpt(msg, "late@example.com", "");
     showq_text_message(out, msg);
-    assert_string_equal(vstring_str(out),
+    assert_string_equal(
+        vstring_str(out),
         "4C87949727      380 Tue Nov 14 22:13:20  root@example.com\n"
         "                (connect to 203.0.113.1[203.0.113.1]:25: Connection timed out)\n"
         "                                         nobody@[203.0.113.1]\n"
@@ -86,23 +87,23 @@ static void test_marks_and_widths(void **state)
     VSTRING *out = vstring_alloc(100);
     VSTRING *reason = vstring_alloc(100);
 
-    (void) state;
+    (void)state;
     showq_msg_add_rcpt(msg, "a@example.com", "");
     showq_text_message(out, msg);
     assert_string_equal(vstring_str(out),
-        "4C87949727*     380 Tue Nov 14 22:13:20  MAILER-DAEMON\n"
-        "                                         a@example.com\n");
+                        "4C87949727*     380 Tue Nov 14 22:13:20  MAILER-DAEMON\n"
+                        "                                         a@example.com\n");
 
     vstring_reset(out);
     showq_msg_set(&msg->queue_name, "hold");
     showq_msg_set(&msg->queue_id, "4C879497271A");
     msg->message_size = 123456789;
-    msg->arrival_time += 20 * 86400;            /* Mon Dec  4: a space-padded day */
+    msg->arrival_time += 20 * 86400; /* Mon Dec  4: a space-padded day */
     msg->forced_expire = 1;
     showq_text_message(out, msg);
     assert_string_equal(vstring_str(out),
-        "4C879497271A!# 123456789 Mon Dec  4 22:13:20  MAILER-DAEMON\n"
-        "                                         a@example.com\n");
+                        "4C879497271A!# 123456789 Mon Dec  4 22:13:20  MAILER-DAEMON\n"
+                        "                                         a@example.com\n");
 
     /* a reason of 76 bytes starts in column 1, a longer one too */
     for (int len = 76; len <= 77; len++) {
@@ -139,11 +140,12 @@ static void test_json(void **state)
     SHOWQ_MSG *msg = make_msg("deferred", "3F373F5418", 5794, "no-reply@example.com");
     VSTRING *out = vstring_alloc(100);
 
-    (void) state;
+    (void)state;
     showq_msg_add_rcpt(msg, "user@example.net", "host mx[192.0.2.22] said: 451 4.7.7 later");
     showq_msg_add_rcpt(msg, "\"a b\"@example.net", "");
     showq_json_message(out, msg);
-    assert_string_equal(vstring_str(out),
+    assert_string_equal(
+        vstring_str(out),
         "{\"queue_name\": \"deferred\", \"queue_id\": \"3F373F5418\", \"arrival_time\": "
         "1700000000, \"message_size\": 5794, \"forced_expire\": false, \"sender\": "
         "\"no-reply@example.com\", \"recipients\": [{\"address\": \"user@example.net\", "
@@ -154,7 +156,8 @@ static void test_json(void **state)
     showq_msg_reset(msg);
     msg->forced_expire = 1;
     showq_json_message(out, msg);
-    assert_string_equal(vstring_str(out),
+    assert_string_equal(
+        vstring_str(out),
         "{\"queue_name\": \"\", \"queue_id\": \"\", \"arrival_time\": 0, \"message_size\": 0, "
         "\"forced_expire\": true, \"sender\": \"\", \"recipients\": []}\n");
     showq_msg_free(msg);
@@ -165,15 +168,13 @@ static void test_json_quote(void **state)
 {
     VSTRING *out = vstring_alloc(100);
 
-    (void) state;
+    (void)state;
     showq_json_quote(out, "q\"b\\n\nt\tr\rf\fb\bc\001d\x7f");
-    assert_string_equal(vstring_str(out),
-                        "\"q\\\"b\\\\n\\nt\\tr\\rf\\fb\\bc\\u0001d\\u007f\"");
+    assert_string_equal(vstring_str(out), "\"q\\\"b\\\\n\\nt\\tr\\rf\\fb\\bc\\u0001d\\u007f\"");
     vstring_reset(out);
     showq_json_quote(out, "caf\xc3\xa9 \xf0\x9f\x98\x80 \xc3 \xc0\xaf \xed\xa0\x80 \xff");
-    assert_string_equal(vstring_str(out),
-                        "\"caf\xc3\xa9 \xf0\x9f\x98\x80 \\ufffd \\ufffd\\ufffd "
-                        "\\ufffd\\ufffd\\ufffd \\ufffd\"");
+    assert_string_equal(vstring_str(out), "\"caf\xc3\xa9 \xf0\x9f\x98\x80 \\ufffd \\ufffd\\ufffd "
+                                          "\\ufffd\\ufffd\\ufffd \\ufffd\"");
     vstring_reset(out);
     showq_json_quote(out, "");
     assert_string_equal(vstring_str(out), "\"\"");
@@ -183,10 +184,8 @@ static void test_json_quote(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_heading_and_trailer),
-        cmocka_unit_test(test_deferred_message),
-        cmocka_unit_test(test_marks_and_widths),
-        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_heading_and_trailer), cmocka_unit_test(test_deferred_message),
+        cmocka_unit_test(test_marks_and_widths),    cmocka_unit_test(test_json),
         cmocka_unit_test(test_json_quote),
     };
 

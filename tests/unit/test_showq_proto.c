@@ -56,7 +56,7 @@ static void test_roundtrip(void **state)
     VSTREAM *fp = start_write();
     char addr[64];
 
-    (void) state;
+    (void)state;
     showq_msg_set(&msg->queue_name, "deferred");
     showq_msg_set(&msg->queue_id, "ABCDE12345");
     showq_msg_set(&msg->sender, "\"a b\"@example.com");
@@ -115,7 +115,7 @@ static void test_printable(void **state)
 {
     VSTRING *out = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     assert_string_equal(showq_printable(out, "plain text"), "plain text");
     assert_string_equal(showq_printable(out, "a\tb\nc\033[1md\x7f"), "a?b?c?[1md?");
     assert_string_equal(showq_printable(out, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
@@ -141,7 +141,7 @@ static void test_printable_on_read(void **state)
     SHOWQ_MSG *got = showq_msg_alloc();
     VSTREAM *fp = start_write();
 
-    (void) state;
+    (void)state;
     attr_print(fp, ATTR_STR("queue_name", "deferred"), ATTR_STR("queue_id", "ABC\033DE1"),
                ATTR_INT("arrival_time", 1), ATTR_INT("message_size", 2),
                ATTR_INT("forced_expire", 0), ATTR_STR("sender", "s\x01@x"),
@@ -169,7 +169,7 @@ static void expect_bad(void (*fn)(VSTREAM *))
     fn(fp);
     fp = start_read(fp);
     while ((ret = showq_read(fp, got)) > 0)
-        /* skip good messages before the bad part */ ;
+        /* skip good messages before the bad part */;
     assert_int_equal(ret, -1);
     vstream_fclose(fp);
     showq_msg_free(got);
@@ -185,7 +185,7 @@ static void msg_head(VSTREAM *fp, const char *count, const char *expire, const c
 
 static void bad_nothing(VSTREAM *fp)
 {
-    (void) fp;
+    (void)fp;
 }
 
 static void bad_no_end(VSTREAM *fp)
@@ -197,7 +197,7 @@ static void bad_short(VSTREAM *fp)
 {
     msg_head(fp, "2", "0", "1");
     attr_print(fp, ATTR_STR("address", "a@x"), ATTR_STR("delay_reason", ""), ATTR_END);
-    showq_send_end(fp);     /* read as the second recipient: refused */
+    showq_send_end(fp); /* read as the second recipient: refused */
 }
 
 static void bad_count(VSTREAM *fp)
@@ -223,15 +223,15 @@ static void bad_size(VSTREAM *fp)
 static void bad_missing(VSTREAM *fp)
 {
     attr_print(fp, ATTR_STR("queue_name", "deferred"), ATTR_INT("arrival_time", 1),
-               ATTR_INT("message_size", 1), ATTR_INT("forced_expire", 0),
-               ATTR_STR("sender", "s@x"), ATTR_INT("rcpt_count", 0), ATTR_END);
+               ATTR_INT("message_size", 1), ATTR_INT("forced_expire", 0), ATTR_STR("sender", "s@x"),
+               ATTR_INT("rcpt_count", 0), ATTR_END);
 }
 
 static void bad_rcpt_extra(VSTREAM *fp)
 {
     msg_head(fp, "1", "0", "1");
-    attr_print(fp, ATTR_STR("address", "a@x"), ATTR_STR("delay_reason", ""),
-               ATTR_STR("extra", "1"), ATTR_END);
+    attr_print(fp, ATTR_STR("address", "a@x"), ATTR_STR("delay_reason", ""), ATTR_STR("extra", "1"),
+               ATTR_END);
 }
 
 static void bad_rcpt_missing(VSTREAM *fp)
@@ -257,7 +257,7 @@ static void bad_garbage(VSTREAM *fp)
 
 static void test_malformed(void **state)
 {
-    (void) state;
+    (void)state;
     expect_bad(bad_nothing);
     expect_bad(bad_no_end);
     expect_bad(bad_short);
