@@ -8,7 +8,7 @@ set -u
 BUILD_PKGS="gcc make clang libclang-rt-14-dev libssl-dev libdb5.3-dev libpcre2-dev
             libsasl2-dev libspf2-dev liblmdb-dev libcdb-dev libcmocka-dev"
 TEST_PKGS="python3 python3-pytest swaks dnsmasq-base sasl2-bin libsasl2-modules
-           python3-aiosmtpd openssl pflogsumm"
+           python3-aiosmtpd openssl pflogsumm acl"
 MAIL_OWNER=${POSTERN_MAIL_OWNER:-postern}
 SETGID_GROUP=${POSTERN_SETGID_GROUP:-postdrop}
 

@@ -3,14 +3,16 @@
 #
 # Everything lives under run/ in the tree: run/etc (main.cf, master.cf),
 # run/spool (the queue), run/mail/USER/ (Maildirs for USER@localhost),
-# run/maillog. smtpd listens on 127.0.0.1:2525 (RUN_PORT overrides).
+# run/maillog. smtpd listens on 127.0.0.1:2525. RUN_PORT, RUN_DIR and
+# POSTERN_BUILD (the build directory) override the defaults.
 # The configuration is written afresh on every start; mail and queue stay.
 # Ctrl-C stops the instance cleanly (postern stop).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUN=${RUN_DIR:-$ROOT/run}
 PORT=${RUN_PORT:-2525}
-SBIN=$ROOT/build/sbin
+BUILD=${POSTERN_BUILD:-$ROOT/build}
+SBIN=$BUILD/sbin
 POSTERN=$SBIN/postern
 ETC=$RUN/etc
 
@@ -18,8 +20,18 @@ mkdir -p "$ETC" "$RUN/spool" "$RUN/data" "$RUN/mail"
 if [ "$(id -u)" = 0 ]; then
     owner=${POSTERN_MAIL_OWNER:-postern}
     getent passwd "$owner" >/dev/null || { echo "make run: no user $owner (run make deps as root)" >&2; exit 1; }
-    # daemons running as $owner must reach the queue and the log under the tree
-    chmod o+x "$ROOT" "$RUN"
+    # daemons running as $owner must reach the queue and the log under the
+    # tree: where a directory above run/ (such as /root) keeps them out, give
+    # $owner alone search permission there (an ACL entry: no listing, no
+    # change for anyone else), and say so.
+    d=$RUN
+    while [ "$d" != / ]; do
+        if ! setpriv --reuid="$owner" --regid="$(id -g "$owner")" --clear-groups test -x "$d"; then
+            setfacl -m "u:$owner:x" "$d" || { echo "make run: $owner cannot reach $d" >&2; exit 1; }
+            echo "make run: gave $owner search permission on $d (setfacl -x u:$owner $d undoes it)"
+        fi
+        d=$(dirname "$d")
+    done
 else
     owner=$(id -un)
 fi
@@ -30,7 +42,7 @@ cat > "$ETC/main.cf" <<EOM
 # written by tools/run-instance.sh for \`make run\`; rewritten on every start
 queue_directory = $RUN/spool
 data_directory = $RUN/data
-daemon_directory = $ROOT/build/libexec
+daemon_directory = $BUILD/libexec
 command_directory = $SBIN
 mail_owner = $owner
 maillog_file = $RUN/maillog
@@ -50,7 +62,8 @@ virtual_uid_maps = static:$vuid
 virtual_gid_maps = static:$vgid
 virtual_minimum_uid = $vuid
 EOM
-printf '/^([^@/]+)@localhost$/\t${1}/\n' > "$ETC/vmailbox"
+# a safe local part only: it becomes a directory name under run/mail
+printf '/^([a-z0-9][-a-z0-9._+=]*)@localhost$/\t${1}/\n' > "$ETC/vmailbox"
 # the stock master.cf with the smtp service on 127.0.0.1:PORT and no chroot
 awk -v port="$PORT" '
     /^[^#[:space:]]/ && $2 == "inet" { if (!done && $1 == "smtp") { $1 = "127.0.0.1:" port; $5 = "n"; done = 1; print } skip = 1; next }
@@ -58,12 +71,15 @@ awk -v port="$PORT" '
     /^[[:space:]]/ && skip { next }
     { print }' "$ROOT/conf/master.cf" > "$ETC/master.cf"
 
-touch "$RUN/maillog"
+touch "$RUN/maillog" && chown "$owner" "$RUN/maillog"
 "$POSTERN" -c "$ETC" check || exit 1
 "$POSTERN" -c "$ETC" start || exit 1
 
+tail_pid=
 stop() {
+    trap - INT TERM
     echo
+    [ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null
     "$POSTERN" -c "$ETC" stop
     exit 0
 }
@@ -83,4 +99,6 @@ Queue: $SBIN/postqueue -c $ETC -p        Settings: $SBIN/postconf -c $ETC -n
 Following the log; Ctrl-C stops postern.
 EOM
 tail -n 0 -f "$RUN/maillog" &
-wait $!
+tail_pid=$!
+wait "$tail_pid"
+stop

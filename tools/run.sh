@@ -2,8 +2,9 @@
 # run.sh - start a private postern instance under run/ (make run).
 set -u
 cd "$(dirname "$0")/.."
-need="build/sbin/postern build/libexec/master build/libexec/smtpd build/libexec/cleanup
-      build/libexec/qmgr build/libexec/local"
+b=${POSTERN_BUILD:-build}
+need="$b/sbin/postern $b/libexec/master $b/libexec/smtpd $b/libexec/cleanup
+      $b/libexec/qmgr $b/libexec/virtual"
 for p in $need; do
     if [ ! -x "$p" ]; then
         echo "make run: $p is not built yet: the private instance needs the receive and" >&2
