@@ -23,7 +23,9 @@
  *
  *	The manual page is man/man8/bounce.8.
  * DIAGNOSTICS
- *	A malformed request is logged and answered with BOUNCE_STAT_FAIL.
+ *	A malformed request (every attribute of lib/bounce_proto.h must be
+ *	present) is logged and answered with BOUNCE_STAT_FAIL when the
+ *	connection still works.
  *	Problems with notes, queue files and cleanup are logged by the
  *	code that meets them; the request then fails and qmgr asks again
  *	later, so that no notice is ever lost.
@@ -188,10 +190,11 @@ static void bounce_service(VSTREAM *stream, const char *service, char **args)
                   ATTR_GET_INT("smtputf8", &req->smtputf8),
                   ATTR_END);
     if (n < 0) {
-        if (!vstream_feof(stream) || vstream_ferror(stream))
-            msg_warn("malformed request from %s", vstream_path(stream));
+        /* attr_scan() logged what was wrong; answer while the stream works */
+        if (!vstream_feof(stream) && !vstream_ferror(stream) && !vstream_ftimeout(stream))
+            (void) attr_print(stream, ATTR_INT("status", BOUNCE_STAT_FAIL), ATTR_END);
         bounce_request_free(req);
-        return;                                 /* out of step: just close */
+        return;
     }
     if ((problem = bounce_request_check(req)) != NULL) {
         msg_warn("request from %s: %s; refused", vstream_path(stream), problem);
