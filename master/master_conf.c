@@ -136,10 +136,14 @@ int master_conf_reload(void)
         }
     }
 
-    /* Everything else of the old table goes away. */
+    /*
+     * Everything else of the old table goes away. An endpoint that moved to
+     * the new table (listen_count now 0) keeps its socket file: unlinking
+     * it would leave the new service listening on a path nobody can reach.
+     */
     while (master_services) {
         next = master_services->next;
-        master_conf_retire(master_services, 1);
+        master_conf_retire(master_services, master_services->listen_count > 0);
         master_ent_free(master_services);
         master_services = next;
     }

@@ -456,6 +456,25 @@ def test_reload_adds_changes_and_removes_services(inst):
     assert inst.master_pid() == master and pid_alive(master)
 
 
+def test_reload_keeps_unchanged_unix_services_reachable(inst):
+    """An unchanged unix service keeps its socket file across a reload."""
+    inst.write_master([inst.toy_line("stays"), inst.toy_line("stays2", maxproc="2")])
+    inst.start()
+    before = inst.connect_unix("stays")
+    before.hello()
+    before.ask("quit")
+    r = inst.postern("reload")
+    assert r.returncode == 0, r.stderr
+    inst.wait_log(r"reload -- version \S+, configuration ")
+    time.sleep(0.3)
+    for name in ("stays", "stays2"):
+        assert (inst.queue / "public" / name).is_socket(), name
+        c = inst.connect_unix(name)
+        c.hello()
+        assert c.ask("echo after reload") == "after reload"
+        c.ask("quit")
+
+
 def test_reload_with_bad_master_cf_keeps_running(inst):
     inst.write_master([inst.toy_line("toy")])
     inst.start()
