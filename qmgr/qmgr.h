@@ -133,7 +133,7 @@ int qmgr_master_proc_limit(const char *service);
 /* qmgr_scan.c */
 void qmgr_scan_recover(void);
 int qmgr_scan_dir(const char *queue, int flags);  /* 1 when it stopped for lack of room */
-void qmgr_move(const char *queue_id, const char *from, const char *to);
+int qmgr_move(const char *queue_id, const char *from, const char *to);
 
 /* qmgr_message.c */
 void qmgr_message_activate(const char *queue_id, int fd, int flags);

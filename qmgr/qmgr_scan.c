@@ -6,7 +6,7 @@
  *
  *	void qmgr_scan_recover(void)
  *	int qmgr_scan_dir(const char *queue, int flags)
- *	void qmgr_move(const char *queue_id, const char *from, const char *to)
+ *	int qmgr_move(const char *queue_id, const char *from, const char *to)
  * DESCRIPTION
  *	qmgr_scan_recover() runs once at start-up: every file in active/ was
  *	left by a queue manager that is gone, and goes back to incoming/.
@@ -30,7 +30,8 @@
  *	active/ while qmgr holds an exclusive lock, then read
  *	(qmgr_message_activate).
  *
- *	qmgr_move() renames QUEUE/ID between queue directories.
+ *	qmgr_move() renames QUEUE/ID between queue directories; 0, or -1
+ *	(a file already gone, ENOENT, is not logged).
  * DIAGNOSTICS
  *	Directory and rename errors are logged as warnings.
  */
@@ -66,17 +67,19 @@ static QMGR_SCANNER qmgr_incoming = {"incoming", NULL, 0, 0, 0};
 static QMGR_SCANNER qmgr_deferred = {"deferred", NULL, 0, 0, 0};
 static EVENT_TIMER_ID qmgr_busy_timer;
 
-void qmgr_move(const char *queue_id, const char *from, const char *to)
+int qmgr_move(const char *queue_id, const char *from, const char *to)
 {
     VSTRING *old = vstring_alloc(50);
     VSTRING *new = vstring_alloc(50);
+    int ret;
 
     vstring_sprintf(old, "%s/%s", from, queue_id);
     vstring_sprintf(new, "%s/%s", to, queue_id);
-    if (rename(vstring_str(old), vstring_str(new)) < 0 && errno != ENOENT)
+    if ((ret = rename(vstring_str(old), vstring_str(new))) < 0 && errno != ENOENT)
         msg_warn("%s: move from %s to %s: %m", queue_id, from, to);
     vstring_free(old);
     vstring_free(new);
+    return ret;
 }
 
 static ARGV *qmgr_scan_list(const char *queue)
@@ -151,7 +154,9 @@ static int qmgr_scan_take(QMGR_SCANNER *s, const char *queue_id)
         }
         goto out;
     }
-    qmgr_move(queue_id, s->queue, "active");
+    /* gone or moved (postsuper) between the open and the lock: not ours */
+    if (qmgr_move(queue_id, s->queue, "active") < 0)
+        goto out;
     (void) qmgr_message_activate(queue_id, fd, s->flags);
     fd = -1;                                     /* closed by activate */
     taken = 1;
