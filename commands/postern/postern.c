@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "mail_conf.h"
+#include "mail_flush.h"
 #include "mail_server.h"
 #include "master_cf.h"
 #include "msg.h"
@@ -240,15 +241,11 @@ static int postern_status(void)
 
 static int postern_flush(void)
 {
-    VSTRING *path = vstring_alloc(100);
-
     if (postern_running() == 0)
         msg_fatal("the postern mail system is not running");
-    vstring_sprintf(path, "%s/public/qmgr", var_queue_directory);
-    /* F: forget dead destinations, A: ignore retry times, D: deferred, I: incoming */
-    if (mail_trigger(vstring_str(path), "FADI", 4, 10) < 0)
-        msg_fatal("cannot flush the mail queue: %s: %m", vstring_str(path));
-    vstring_free(path);
+    if (mail_flush_queue() < 0)
+        msg_fatal("cannot flush the mail queue: %s/%s: %m", var_queue_directory,
+                  MAIL_FLUSH_SERVICE_PATH);
     return 0;
 }
 

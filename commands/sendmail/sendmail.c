@@ -58,6 +58,7 @@
 #include "argv.h"
 #include "cleanup_proto.h"
 #include "mail_conf.h"
+#include "mail_flush.h"
 #include "mail_server.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -320,11 +321,10 @@ static int sm_flush(void)
         argv_add(args, "-f");
         sm_exec(args);
     }
-    vstring_sprintf(path, "%s/public/qmgr", var_queue_directory);
-    /* F: forget dead destinations, A: ignore retry times, D: deferred, I: incoming */
-    if (mail_trigger(vstring_str(path), "FADI", 4, 10) < 0)
-        msg_fatal_status(EX_UNAVAILABLE, "cannot flush the mail queue: %s: %m", vstring_str(path));
     vstring_free(path);
+    if (mail_flush_queue() < 0)
+        msg_fatal_status(EX_UNAVAILABLE, "cannot flush the mail queue: %s/%s: %m",
+                         var_queue_directory, MAIL_FLUSH_SERVICE_PATH);
     return 0;
 }
 
