@@ -182,8 +182,8 @@ static int cleanup_read(CLEANUP_STATE *state)
             cleanup_message(state, type);
             break;
         default:
-            cleanup_error(state, CLEANUP_STAT_BAD, "4.3.0 unexpected %s record after end of content",
-                          rec_type_name(type));
+            cleanup_error(state, CLEANUP_STAT_BAD,
+                          "4.3.0 unexpected %s record after end of content", rec_type_name(type));
             break;
         }
     }

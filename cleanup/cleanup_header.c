@@ -51,8 +51,8 @@ static int cleanup_header_map(CLEANUP_STATE *state, int sender, VSTRING *addr)
     if ((state->flags & CLEANUP_FLAG_MAP_OK) == 0)
         return 0;
     if (sender) {
-        if (cleanup_send_canon_maps && (cleanup_send_canon_flags & CLEANUP_CANON_HDR_SENDER)
-            && cleanup_addr_map11(state, cleanup_send_canon_maps, "sender_canonical_maps", addr) < 0)
+        if (cleanup_send_canon_maps && (cleanup_send_canon_flags & CLEANUP_CANON_HDR_SENDER) &&
+            cleanup_addr_map11(state, cleanup_send_canon_maps, "sender_canonical_maps", addr) < 0)
             return -1;
         if (cleanup_canon_maps && (cleanup_canon_flags & CLEANUP_CANON_HDR_SENDER)
             && cleanup_addr_map11(state, cleanup_canon_maps, "canonical_maps", addr) < 0)
@@ -124,7 +124,8 @@ int cleanup_header_rewrite(CLEANUP_STATE *state, HEADER_FIELD *field)
     VSTRING *addr, *quoted, *why;
     int sender;
 
-    if (!state->hdr_rewrite || opts == NULL || (opts->flags & (HDR_OPT_SENDER | HDR_OPT_RECIP)) == 0)
+    if (!state->hdr_rewrite || opts == NULL ||
+        (opts->flags & (HDR_OPT_SENDER | HDR_OPT_RECIP)) == 0)
         return 0;
     sender = (opts->flags & HDR_OPT_SENDER) != 0;
     value = header_value(text, vstring_len(field->text), field->name_len, &vlen);

@@ -94,7 +94,7 @@ static void cleanup_message_extract(CLEANUP_STATE *state, HEADER_FIELD *field)
         *listp = argv_alloc(addrs->argc + 1);
     for (int i = 0; i < addrs->argc; i++) {
         if ((*listp)->argc >= CLEANUP_EXTRACT_MAX) {
-            cleanup_error(state, CLEANUP_STAT_BAD, "5.5.3 Too many recipients in message headers");
+            cleanup_error(state, CLEANUP_STAT_CONT, "5.5.3 Too many recipients in message headers");
             break;
         }
         if (*addrs->argv[i])
@@ -145,7 +145,8 @@ static void cleanup_message_header(void *context, HEADER_FIELD *field)
                                  field->name_len, &vlen);
             cleanup_message_clean(state->temp1, value, vlen);
             msg_info("%s: %smessage-id=%s", cleanup_id(state),
-                     opts->type == HDR_RESENT_MESSAGE_ID ? "resent-" : "", vstring_str(state->temp1));
+                     opts->type == HDR_RESENT_MESSAGE_ID ? "resent-" : "",
+                     vstring_str(state->temp1));
             if (opts->type == HDR_MESSAGE_ID && vstring_len(state->message_id) == 0)
                 vstring_strcpy(state->message_id, vstring_str(state->temp1));
         }
@@ -166,7 +167,7 @@ static void cleanup_message_header(void *context, HEADER_FIELD *field)
     }
 }
 
-/* cleanup_message_add - add a header if the message lacks it */
+/* cleanup_message_missing - does the message lack this header (or its Resent- form)? */
 
 static int cleanup_message_missing(CLEANUP_STATE *state, int type, int resent_type)
 {
@@ -209,7 +210,8 @@ static void cleanup_message_eoh(void *context)
             }
         }
     }
-    if ((state->headers_seen & HDR_MASK(HDR_MESSAGE_ID)) == 0 && vstring_len(state->message_id) == 0)
+    if ((state->headers_seen & HDR_MASK(HDR_MESSAGE_ID)) == 0 &&
+        vstring_len(state->message_id) == 0)
         msg_info("%s: message-id=<>", cleanup_id(state));
     if (state->flags & CLEANUP_FLAG_FILTER)
         cleanup_checks_eoh(state);

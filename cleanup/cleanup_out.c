@@ -94,7 +94,8 @@ int cleanup_out_open(CLEANUP_STATE *state)
 
     for (int tries = 0; fd < 0 && tries < CLEANUP_CREATE_TRIES; tries++) {
         vstring_sprintf(state->temp_path, "incoming/tmp.%ld.%lu", (long) getpid(), counter++);
-        if ((fd = safe_create(vstring_str(state->temp_path), O_RDWR, CLEANUP_MODE_WRITING, why)) >= 0)
+        if ((fd = safe_create(vstring_str(state->temp_path), O_RDWR, CLEANUP_MODE_WRITING, why)) >=
+            0)
             break;
         if (errno != EEXIST) {
             msg_warn("%s", vstring_str(why));

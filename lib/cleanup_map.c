@@ -56,7 +56,8 @@ static ARGV *cleanup_map_values(const CLEANUP_MAP_OPTS *opts, const char *addr, 
         first = vstring_alloc(100);
         address_split(addr, first, NULL);
         vstring_strncat(first, value, len);
-        if (len < 2 || !address_valid_domain(vstring_str(first) + vstring_len(first) - len + 1, 0)) {
+        if (len < 2 ||
+            !address_valid_domain(vstring_str(first) + vstring_len(first) - len + 1, 0)) {
             vstring_sprintf(why, "%s map entry for %s: bad domain in \"%.*s\"", opts->title, addr,
                             (int) (len > 100 ? 100 : len), value);
             vstring_free(first);

@@ -75,7 +75,8 @@ static void fuzz_header_fn(void *context, HEADER_FIELD *field)
         int n = header_addr_scan(value, vlen, &spans);
 
         for (int i = 0; i < n; i++) {
-            if (spans[i].len == 0 || spans[i].start < prev_end || spans[i].start + spans[i].len > vlen)
+            if (spans[i].len == 0 || spans[i].start < prev_end ||
+                spans[i].start + spans[i].len > vlen)
                 abort();
             prev_end = spans[i].start + spans[i].len;
         }
@@ -161,8 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (fs.eoh != 1)
         abort();
-    if (!fs.truncated && (vstring_len(want) != vstring_len(fs.out)
-                          || memcmp(vstring_str(want), vstring_str(fs.out), vstring_len(want)) != 0))
+    if (!fs.truncated && (vstring_len(want) != vstring_len(fs.out) ||
+                          memcmp(vstring_str(want), vstring_str(fs.out), vstring_len(want)) != 0))
         abort();
 
     header_state_free(hs);

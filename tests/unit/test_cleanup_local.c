@@ -30,8 +30,8 @@ static void check(const char *rules, const char *mynetworks, const char *inet,
     int got = cleanup_local_match(local, addr, sasl);
 
     if (got != want)
-        fail_msg("rules \"%s\" addr \"%s\" sasl \"%s\": %d, wanted %d", rules, addr ? addr : "(null)",
-                 sasl ? sasl : "(null)", got, want);
+        fail_msg("rules \"%s\" addr \"%s\" sasl \"%s\": %d, wanted %d", rules,
+                 addr ? addr : "(null)", sasl ? sasl : "(null)", got, want);
     cleanup_local_free(local);
 }
 

@@ -94,7 +94,8 @@ static void test_nul_and_limit(void **unused)
     myfree(spans);
     for (int i = 0; i < HEADER_ADDR_MAX; i++)
         vstring_strcat(many, "a,");
-    assert_int_equal(header_addr_scan(vstring_str(many), vstring_len(many), &spans), HEADER_ADDR_MAX);
+    assert_int_equal(header_addr_scan(vstring_str(many), vstring_len(many), &spans),
+                     HEADER_ADDR_MAX);
     myfree(spans);
     vstring_strcat(many, "a");
     assert_int_equal(header_addr_scan(vstring_str(many), vstring_len(many), &spans), -1);

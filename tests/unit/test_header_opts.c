@@ -52,7 +52,8 @@ static void test_find_all(void **unused)
         buf[strlen(names[i])] = 0;
         assert_ptr_equal(header_opts_find(buf, strlen(buf)), opts);
         for (size_t j = 0; j < strlen(names[i]); j++)
-            buf[j] = (char) (names[i][j] >= 'a' && names[i][j] <= 'z' ? names[i][j] - 32 : names[i][j]);
+            buf[j] =
+                (char)(names[i][j] >= 'a' && names[i][j] <= 'z' ? names[i][j] - 32 : names[i][j]);
         assert_ptr_equal(header_opts_find(buf, strlen(buf)), opts);
         /* counted: the name may be followed by anything */
         snprintf(buf, sizeof(buf), "%s: value", names[i]);
@@ -91,7 +92,8 @@ static void test_flags(void **unused)
     assert_true(o->flags & HDR_OPT_RECIP && o->flags & HDR_OPT_EXTRACT);
     assert_false(o->flags & HDR_OPT_RESENT);
     o = header_opts_find("resent-to", 9);
-    assert_true(o->flags & HDR_OPT_RESENT && o->flags & HDR_OPT_EXTRACT && o->flags & HDR_OPT_RECIP);
+    assert_true(o->flags & HDR_OPT_RESENT && o->flags & HDR_OPT_EXTRACT &&
+                o->flags & HDR_OPT_RECIP);
     o = header_opts_find("from", 4);
     assert_true(o->flags & HDR_OPT_SENDER);
     assert_false(o->flags & (HDR_OPT_RECIP | HDR_OPT_EXTRACT));
