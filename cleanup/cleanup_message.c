@@ -252,13 +252,19 @@ static int cleanup_message_local(CLEANUP_STATE *state)
 
 void cleanup_message_begin(CLEANUP_STATE *state)
 {
+    long limit;
+
     state->data_offset = state->out_offset;    /* where MESG is: qmgr and agents seek there */
     cleanup_out_rec(state, REC_TYPE_MESG, "", 0);
     state->in_content = 1;
     state->phase = CLEANUP_PHASE_CONTENT;
     state->hdr_rewrite = cleanup_message_local(state);
     state->add_headers = var_always_add_missing_headers || state->hdr_rewrite;
-    state->hstate = header_state_create((size_t) var_header_size_limit, cleanup_message_header,
+    /* a header never needs to hold more than a whole message may */
+    limit = var_header_size_limit;
+    if (var_message_size_limit > 0 && var_message_size_limit < limit)
+        limit = var_message_size_limit;
+    state->hstate = header_state_create((size_t) limit, cleanup_message_header,
                                         cleanup_message_eoh, cleanup_message_body, state);
 }
 
