@@ -69,6 +69,7 @@
 #define CMD_LAST (1 << 0)        /* must be the last command of a pipelined group */
 #define CMD_JUNK (1 << 1)        /* counts towards smtpd_junk_command_limit */
 #define CMD_NOCHECK (1 << 2)     /* no pipelining check (QUIT, BDAT) */
+#define CMD_PRE_TLS (1 << 3)     /* allowed before STARTTLS at level encrypt */
 
 typedef struct SMTPD_COMMAND {
     const char *name;
@@ -90,6 +91,7 @@ void smtpd_mail_reset(SMTPD_STATE *state)
         myfree(state->sender);
     if (state->envid)
         myfree(state->envid);
+    smtpd_sasl_mail_reset(state);
     if (state->first_rcpt)
         myfree(state->first_rcpt);
     state->sender = state->envid = state->first_rcpt = NULL;
@@ -159,26 +161,29 @@ static int helo_common(SMTPD_STATE *state, const char *args, int ehlo)
         smtpd_chat_reply(state, "250 %s", var_myhostname);
         return 0;
     }
-    char *lines[12];
-    int n = 0;
+    ARGV *lines = argv_alloc(16);
     VSTRING *size = vstring_alloc(40);
 
-    lines[n++] = var_myhostname;
-    lines[n++] = "PIPELINING";
+    argv_add(lines, var_myhostname);
+    argv_add(lines, "PIPELINING");
     if (var_message_size_limit > 0)
         vstring_sprintf(size, "SIZE %ld", var_message_size_limit);
     else
         vstring_strcpy(size, "SIZE");
-    lines[n++] = vstring_str(size);
+    argv_add(lines, vstring_str(size));
     if (!var_disable_vrfy_command)
-        lines[n++] = "VRFY";
-    lines[n++] = "ENHANCEDSTATUSCODES";
-    lines[n++] = "8BITMIME";
-    lines[n++] = "DSN";
+        argv_add(lines, "VRFY");
+    if (smtpd_tls_offer(state))
+        argv_add(lines, "STARTTLS");
+    smtpd_sasl_ehlo(state, lines);
+    argv_add(lines, "ENHANCEDSTATUSCODES");
+    argv_add(lines, "8BITMIME");
+    argv_add(lines, "DSN");
     if (var_smtputf8_enable)
-        lines[n++] = "SMTPUTF8";
-    lines[n++] = "CHUNKING";
-    smtpd_chat_multi(state, 250, lines, n);
+        argv_add(lines, "SMTPUTF8");
+    argv_add(lines, "CHUNKING");
+    smtpd_chat_multi(state, 250, lines->argv, lines->argc);
+    argv_free(lines);
     vstring_free(size);
     state->pipelining = 1;
     return 0;
@@ -235,6 +240,12 @@ static int mail_params(SMTPD_STATE *state)
             }
         } else if (strcasecmp(name, "SMTPUTF8") == 0 && value == NULL && var_smtputf8_enable) {
             state->smtputf8 = 1;
+        } else if (strcasecmp(name, "AUTH") == 0 && smtpd_sasl_enabled()) {
+            if (smtpd_sasl_mail_param(state, value) < 0) {
+                if (envid)
+                    vstring_free(envid);
+                return -1;
+            }
         } else {
             smtpd_chat_reply(state, "555 5.5.4 Unsupported option: %s%s%s", name, value ? "=" : "",
                              value ? value : "");
@@ -635,17 +646,19 @@ static int vrfy_cmd(SMTPD_STATE *state, const char *args)
 }
 
 static const SMTPD_COMMAND smtpd_commands[] = {
-    {"HELO", helo_cmd, CMD_LAST, SMTPD_STAT_HELO},
-    {"EHLO", ehlo_cmd, CMD_LAST, SMTPD_STAT_EHLO},
+    {"HELO", helo_cmd, CMD_LAST | CMD_PRE_TLS, SMTPD_STAT_HELO},
+    {"EHLO", ehlo_cmd, CMD_LAST | CMD_PRE_TLS, SMTPD_STAT_EHLO},
+    {"STARTTLS", smtpd_starttls_cmd, CMD_LAST | CMD_PRE_TLS, SMTPD_STAT_STARTTLS},
+    {"AUTH", smtpd_auth_cmd, 0, SMTPD_STAT_AUTH},
     {"MAIL", mail_cmd, 0, SMTPD_STAT_MAIL},
     {"RCPT", rcpt_cmd, 0, SMTPD_STAT_RCPT},
     {"DATA", data_cmd, CMD_LAST, SMTPD_STAT_DATA},
     {"BDAT", bdat_cmd, CMD_NOCHECK, SMTPD_STAT_BDAT},
-    {"RSET", rset_cmd, CMD_JUNK, SMTPD_STAT_RSET},
-    {"NOOP", noop_cmd, CMD_LAST | CMD_JUNK, SMTPD_STAT_NOOP},
+    {"RSET", rset_cmd, CMD_JUNK | CMD_PRE_TLS, SMTPD_STAT_RSET},
+    {"NOOP", noop_cmd, CMD_LAST | CMD_JUNK | CMD_PRE_TLS, SMTPD_STAT_NOOP},
     {"VRFY", vrfy_cmd, CMD_LAST | CMD_JUNK, SMTPD_STAT_VRFY},
     {"HELP", help_cmd, CMD_LAST, SMTPD_STAT_HELP},
-    {"QUIT", quit_cmd, CMD_NOCHECK, SMTPD_STAT_QUIT},
+    {"QUIT", quit_cmd, CMD_NOCHECK | CMD_PRE_TLS, SMTPD_STAT_QUIT},
     {NULL, NULL, 0, 0},
 };
 
@@ -666,6 +679,25 @@ static int smtpd_non_smtp(SMTPD_STATE *state)
 }
 
 /* ---- the session ---- */
+
+/* smtpd_stat - count a command (ok = 0) or its success (ok = 1) */
+
+static void smtpd_stat(SMTPD_STATE *state, int stat, int ok)
+{
+    if (stat >= SMTPD_STAT_COUNT && stat < SMTPD_STAT_COUNT + SMTPD_STAT_TLS_AUTH) {
+        if (ok)
+            state->stat_ok_tls_auth[stat - SMTPD_STAT_COUNT]++;
+        else
+            state->stat_total_tls_auth[stat - SMTPD_STAT_COUNT]++;
+    } else if (stat >= 0 && stat < SMTPD_STAT_COUNT) {
+        if (ok)
+            state->stat_ok[stat]++;
+        else
+            state->stat_total[stat]++;
+    } else {
+        msg_panic("smtpd_stat: bad statistics index %d", stat);
+    }
+}
 
 static void smtpd_proto(SMTPD_STATE *state)
 {
@@ -746,15 +778,19 @@ static void smtpd_proto(SMTPD_STATE *state)
             && smtpd_chat_pending(state)) {
             smtpd_chat_pipelining(state);
             if (state->disconnect) {
-                state->stat_total[cmd->stat]++;
+                smtpd_stat(state, cmd->stat, 0);
                 break;
             }
         }
         if ((cmd->flags & CMD_JUNK) && ++state->junk_count > var_smtpd_junk_command_limit)
             state->error_count++;
-        state->stat_total[cmd->stat]++;
+        smtpd_stat(state, cmd->stat, 0);
+        if (!(cmd->flags & CMD_PRE_TLS) && smtpd_tls_required(state)) {
+            smtpd_chat_reply(state, "530 5.7.0 Must issue a STARTTLS command first");
+            continue;
+        }
         if (cmd->action(state, args) == 0)
-            state->stat_ok[cmd->stat]++;
+            smtpd_stat(state, cmd->stat, 1);
     }
     vstream_fflush(state->client);
 }
@@ -783,10 +819,18 @@ static void smtpd_service(VSTREAM *stream, const char *service, char **args)
                                    &state);
     msg_info("connect from %s", state.namaddr);
 
-    smtpd_proto(&state);
+    if (smtpd_tls_wrapper(&state) == 0) {
+        smtpd_sasl_session(&state);
+        smtpd_proto(&state);
+    } else {
+        state.disconnect = 1;
+        msg_info("lost connection after CONNECT from %s", state.namaddr);
+    }
 
     smtpd_mail_reset(&state);
     smtpd_chat_disconnect_log(&state);
+    smtpd_sasl_session_end(&state);
+    smtpd_tls_session_end(&state);
     smtpd_text_free(state.text);
     if (state.helo_name)
         myfree(state.helo_name);
@@ -816,6 +860,8 @@ static void smtpd_pre_init(const char *service, char **args)
                   var_smtpd_forbid_bare_newline);
     smtpd_forbidden = argv_split(var_smtpd_forbidden_commands, ARGV_DELIM_LIST);
     smtpd_check_init();
+    smtpd_tls_init();
+    smtpd_sasl_init();
 }
 
 /*
@@ -836,6 +882,7 @@ static void smtpd_post_init(const char *service, char **args)
         msg_warn("cannot watch table %s for changes: restart postern after changing it", name);
         smtpd_watch_tables = 0;
     }
+    smtpd_tls_post_init();
 }
 
 /* smtpd_pre_accept - between sessions: restart when a table was rebuilt */
@@ -848,6 +895,10 @@ static void smtpd_pre_accept(const char *service, char **args)
     (void) args;
     if (smtpd_watch_tables && mail_server_use_count() > 0 && (name = dict_changed_name()) != NULL) {
         msg_info("table %s has changed -- restarting", name);
+        exit(0);
+    }
+    if (mail_server_use_count() > 0 && (name = smtpd_tls_changed()) != NULL) {
+        msg_info("certificate or key file %s has changed -- restarting", name);
         exit(0);
     }
 }

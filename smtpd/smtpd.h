@@ -17,6 +17,7 @@
  */
 #include <sys/types.h>
 
+#include "argv.h"
 #include "smtpd_cmd.h"
 #include "smtpd_text.h"
 #include "vstream.h"
@@ -112,6 +113,8 @@ typedef struct SMTPD_STATE {
     int tls_cipher_algbits;     /* algorithm bits of the cipher */
     void *tls_context;          /* TLS_SESS * (lib/tls_server.h), or NULL */
     void *sasl_context;         /* smtpd_sasl.c's per-session state, or NULL */
+    int stat_ok_tls_auth[2];    /* STARTTLS, AUTH: see SMTPD_STAT_STARTTLS */
+    int stat_total_tls_auth[2];
     /* end of the TLS and SASL block (H14) */
 } SMTPD_STATE;
 
@@ -165,5 +168,41 @@ void smtpd_data_line(int type, const char *data, size_t len, void *context);
 
 /* smtpd_received.c */
 void smtpd_received(SMTPD_STATE *state);
+
+/*
+ * TLS and SASL (H14). Command statistics of STARTTLS and AUTH are kept
+ * in stat_ok_tls_auth/stat_total_tls_auth (index SMTPD_STAT_STARTTLS -
+ * SMTPD_STAT_COUNT, SMTPD_STAT_AUTH - SMTPD_STAT_COUNT).
+ */
+#define SMTPD_STAT_STARTTLS (SMTPD_STAT_COUNT + 0)
+#define SMTPD_STAT_AUTH (SMTPD_STAT_COUNT + 1)
+#define SMTPD_STAT_TLS_AUTH 2
+
+/* smtpd_received.c: the RFC 3848/6531 protocol name (ESMTPSA, UTF8SMTPS...) */
+const char *smtpd_received_proto(SMTPD_STATE *state, int utf8);
+
+/* smtpd_tls.c */
+void smtpd_tls_init(void);
+void smtpd_tls_post_init(void);
+int smtpd_tls_offer(SMTPD_STATE *state);
+int smtpd_tls_required(SMTPD_STATE *state);
+int smtpd_tls_auth_only(void);
+int smtpd_tls_wrapper(SMTPD_STATE *state);
+int smtpd_starttls_cmd(SMTPD_STATE *state, const char *args);
+size_t smtpd_tls_pending(SMTPD_STATE *state);
+void smtpd_tls_session_end(SMTPD_STATE *state);
+const char *smtpd_tls_changed(void);
+
+/* smtpd_sasl.c */
+void smtpd_sasl_init(void);
+void smtpd_sasl_session(SMTPD_STATE *state);
+void smtpd_sasl_session_end(SMTPD_STATE *state);
+int smtpd_sasl_enabled(void);
+void smtpd_sasl_ehlo(SMTPD_STATE *state, ARGV *lines);
+int smtpd_auth_cmd(SMTPD_STATE *state, const char *args);
+int smtpd_sasl_mail_param(SMTPD_STATE *state, const char *value);
+void smtpd_sasl_mail_reset(SMTPD_STATE *state);
+const char *smtpd_sasl_log_reason(VSTRING *buf, const char *reason);
+/* end of the TLS and SASL declarations (H14) */
 
 #endif

@@ -67,10 +67,21 @@
 #define SMTPD_SKIP_FACTOR 64         /* most line_length_limits skipped of one line */
 #define SMTPD_PIPE_LOG_MAX 100       /* bytes of unexpected input logged */
 
-static const char *smtpd_stat_name[SMTPD_STAT_COUNT] = {
-    "helo", "ehlo", "mail", "rcpt", "data", "bdat", "rset", "noop", "vrfy", "help", "quit",
-    "unknown",
+/* the disconnect line's counters, in Postfix's order */
+static const struct {
+    const char *name;
+    int stat;
+} smtpd_stat_order[] = {
+    {"helo", SMTPD_STAT_HELO},   {"ehlo", SMTPD_STAT_EHLO},
+    {"starttls", SMTPD_STAT_STARTTLS}, {"auth", SMTPD_STAT_AUTH},
+    {"mail", SMTPD_STAT_MAIL},   {"rcpt", SMTPD_STAT_RCPT},
+    {"data", SMTPD_STAT_DATA},   {"bdat", SMTPD_STAT_BDAT},
+    {"rset", SMTPD_STAT_RSET},   {"noop", SMTPD_STAT_NOOP},
+    {"vrfy", SMTPD_STAT_VRFY},   {"help", SMTPD_STAT_HELP},
+    {"quit", SMTPD_STAT_QUIT},   {"unknown", SMTPD_STAT_UNKNOWN},
 };
+
+#define SMTPD_STAT_SHOWN ((int) (sizeof(smtpd_stat_order) / sizeof(smtpd_stat_order[0])))
 
 int smtpd_chat_query(SMTPD_STATE *state)
 {
@@ -201,7 +212,8 @@ void smtpd_chat_bare_lf(SMTPD_STATE *state)
 
 int smtpd_chat_pending(SMTPD_STATE *state)
 {
-    return vstream_bufferred(state->client) > 0 || readable(vstream_fileno(state->client));
+    return vstream_bufferred(state->client) > 0 || smtpd_tls_pending(state) > 0
+           || readable(vstream_fileno(state->client));
 }
 
 void smtpd_chat_pipelining(SMTPD_STATE *state)
@@ -244,16 +256,25 @@ void smtpd_chat_disconnect_log(SMTPD_STATE *state)
     int ok = 0, total = 0;
 
     vstring_sprintf(buf, "disconnect from %s", state->namaddr);
-    for (int i = 0; i < SMTPD_STAT_COUNT; i++) {
-        if (state->stat_total[i] == 0)
+    for (int i = 0; i < SMTPD_STAT_SHOWN; i++) {
+        int stat = smtpd_stat_order[i].stat;
+        int n_ok, n_total;
+
+        if (stat >= SMTPD_STAT_COUNT) {
+            n_ok = state->stat_ok_tls_auth[stat - SMTPD_STAT_COUNT];
+            n_total = state->stat_total_tls_auth[stat - SMTPD_STAT_COUNT];
+        } else {
+            n_ok = state->stat_ok[stat];
+            n_total = state->stat_total[stat];
+        }
+        if (n_total == 0)
             continue;
-        ok += state->stat_ok[i];
-        total += state->stat_total[i];
-        if (state->stat_ok[i] == state->stat_total[i])
-            vstring_sprintf_append(buf, " %s=%d", smtpd_stat_name[i], state->stat_ok[i]);
+        ok += n_ok;
+        total += n_total;
+        if (n_ok == n_total)
+            vstring_sprintf_append(buf, " %s=%d", smtpd_stat_order[i].name, n_ok);
         else
-            vstring_sprintf_append(buf, " %s=%d/%d", smtpd_stat_name[i], state->stat_ok[i],
-                                   state->stat_total[i]);
+            vstring_sprintf_append(buf, " %s=%d/%d", smtpd_stat_order[i].name, n_ok, n_total);
     }
     if (ok == total)
         vstring_sprintf_append(buf, " commands=%d", ok);

@@ -20,7 +20,9 @@
  *	smtpd_data_open() connects to the cleanup service, takes the queue
  *	ID, sends the request flags and the envelope so far (arrival time,
  *	client attributes, MAIL FROM parameters, sender) and logs
- *	"QUEUEID: client=host[addr]". smtpd_data_rcpt() sends one
+ *	"QUEUEID: client=host[addr]" (with ", sasl_method=PLAIN,
+ *	sasl_username=user" and ", sasl_sender=addr" for a client that
+ *	logged in, as Postfix does). smtpd_data_rcpt() sends one
  *	recipient with its DSN NOTIFY and ORCPT. smtpd_data_start() checks
  *	that cleanup is still there, then starts the content with the
  *	Received: header. smtpd_data_line() is the content sink of
@@ -86,6 +88,23 @@ static void smtpd_data_attr(SMTPD_STATE *state, const char *name, const char *va
     rec_fprintf(state->cleanup, REC_TYPE_ATTR, "%s=%s", name, value);
 }
 
+/* smtpd_data_client_log - "QUEUEID: client=host[addr]" and the SASL login */
+
+static void smtpd_data_client_log(SMTPD_STATE *state)
+{
+    VSTRING *buf = vstring_alloc(100);
+
+    vstring_sprintf(buf, "%s: client=%s", state->queue_id, state->namaddr);
+    if (state->sasl_username) {
+        vstring_sprintf_append(buf, ", sasl_method=%s, sasl_username=%s", state->sasl_method,
+                               state->sasl_username);
+        if (state->sasl_sender && *state->sasl_sender)
+            vstring_sprintf_append(buf, ", sasl_sender=%s", state->sasl_sender);
+    }
+    msg_info("%s", vstring_str(buf));
+    vstring_free(buf);
+}
+
 int smtpd_data_open(SMTPD_STATE *state, VSTRING *reply)
 {
     VSTRING *why = vstring_alloc(100);
@@ -124,7 +143,11 @@ int smtpd_data_open(SMTPD_STATE *state, VSTRING *reply)
         smtpd_data_attr(state, CLEANUP_ATTR_CLIENT_PORT, state->port);
     if (state->helo_name)
         smtpd_data_attr(state, CLEANUP_ATTR_HELO, state->helo_name);
-    smtpd_data_attr(state, CLEANUP_ATTR_PROTOCOL, state->protocol);
+    smtpd_data_attr(state, CLEANUP_ATTR_PROTOCOL, smtpd_received_proto(state, 0));
+    if (state->sasl_username) {
+        smtpd_data_attr(state, CLEANUP_ATTR_SASL_METHOD, state->sasl_method);
+        smtpd_data_attr(state, CLEANUP_ATTR_SASL_USER, state->sasl_username);
+    }
     smtpd_data_attr(state, CLEANUP_ATTR_ORIGIN, "smtpd");
     if (state->body)
         smtpd_data_attr(state, CLEANUP_ATTR_ENCODING,
@@ -138,7 +161,7 @@ int smtpd_data_open(SMTPD_STATE *state, VSTRING *reply)
     rec_put(state->cleanup, REC_TYPE_FROM, state->sender, strlen(state->sender));
     if (vstream_ferror(state->cleanup))
         return smtpd_data_fail(state, reply, "cannot send the envelope");
-    msg_info("%s: client=%s", state->queue_id, state->namaddr);
+    smtpd_data_client_log(state);
     return 0;
 }
 

@@ -5,6 +5,7 @@
  *	#include "smtpd.h"
  *
  *	void smtpd_received(SMTPD_STATE *state)
+ *	const char *smtpd_received_proto(SMTPD_STATE *state, int utf8)
  * DESCRIPTION
  *	smtpd_received() passes the Received: header (RFC 5321 section
  *	4.4) to the content stream as the first lines of the message,
@@ -12,13 +13,22 @@
  *	size like any other content:
  *
  *	    Received: from HELO (NAME [ADDRESS])
+ *	    	(using TLSv1.3 with cipher NAME (256/256 bits))
+ *	    	(No client certificate requested)
+ *	    	(Authenticated sender: USER)
  *	    	by MYHOSTNAME (MAIL_NAME) with PROTOCOL id QUEUEID
  *	    	for <RECIPIENT>; DATE
  *
  *	HELO is the name the client gave (its host name when it gave
  *	none); ADDRESS is an RFC 5321 literal body ("IPv6:..." for IPv6).
- *	PROTOCOL is SMTP or ESMTP as in RFC 3848 (UTF8SMTP per RFC 6531
- *	when the sender asked for SMTPUTF8). The "for" clause names the
+ *	The two TLS lines appear for a session over TLS with
+ *	$smtpd_tls_received_header, the SASL user with
+ *	$smtpd_sasl_authenticated_header for a client that logged in.
+ *	PROTOCOL is smtpd_received_proto(): SMTP or ESMTP, with S added
+ *	for TLS and A for a SASL login (ESMTPS, ESMTPA, ESMTPSA: RFC
+ *	3848), and with UTF8 in front when the sender asked for SMTPUTF8
+ *	(UTF8SMTP, UTF8SMTPSA...: RFC 6531). An EHLO-less (HELO) session
+ *	stays SMTP, as RFC 3848 defines no other name for it. The "for" clause names the
  *	recipient only when there is exactly one, so that a message to
  *	many does not disclose the others. DATE is the RFC 5322 date of
  *	now in local time with the zone name as a comment; names of days
@@ -55,6 +65,23 @@ static void smtpd_received_date(VSTRING *buf)
                            (off < 0 ? -off : off) % 60, tm.tm_zone ? tm.tm_zone : "UTC");
 }
 
+const char *smtpd_received_proto(SMTPD_STATE *state, int utf8)
+{
+    static VSTRING *buf;
+    int esmtp = strcmp(state->protocol, "ESMTP") == 0;
+
+    if (buf == NULL)
+        buf = vstring_alloc(20);
+    vstring_strcpy(buf, utf8 ? "UTF8SMTP" : state->protocol);
+    if (esmtp || utf8) {
+        if (state->tls_active)
+            vstring_addch(buf, 'S');
+        if (state->sasl_username)
+            vstring_addch(buf, 'A');
+    }
+    return vstring_str(buf);
+}
+
 static void smtpd_received_put(SMTPD_STATE *state, VSTRING *line)
 {
     smtpd_data_line(REC_TYPE_NORM, vstring_str(line), vstring_len(line), state);
@@ -64,14 +91,23 @@ void smtpd_received(SMTPD_STATE *state)
 {
     VSTRING *line = vstring_alloc(200);
     VSTRING *rcpt = vstring_alloc(100);
-    const char *proto = state->protocol;
+    const char *proto = smtpd_received_proto(state, state->smtputf8);
 
-    if (state->smtputf8)
-        proto = "UTF8SMTP";
     vstring_sprintf(line, "Received: from %s (%s [%s])",
                     state->helo_name ? state->helo_name : state->name, state->name,
                     state->rfc_addr);
     smtpd_received_put(state, line);
+    if (state->tls_active && var_smtpd_tls_received_header) {
+        vstring_sprintf(line, "\t(using %s with cipher %s (%d/%d bits))", state->tls_protocol,
+                        state->tls_cipher, state->tls_cipher_bits, state->tls_cipher_algbits);
+        smtpd_received_put(state, line);
+        vstring_strcpy(line, "\t(No client certificate requested)");
+        smtpd_received_put(state, line);
+    }
+    if (state->sasl_username && var_smtpd_sasl_authenticated_header) {
+        vstring_sprintf(line, "\t(Authenticated sender: %s)", state->sasl_username);
+        smtpd_received_put(state, line);
+    }
     vstring_sprintf(line, "\tby %s (%s) with %s id %s", var_myhostname, var_mail_name, proto,
                     state->queue_id);
     if (state->rcpt_count == 1 && state->first_rcpt
