@@ -8,6 +8,7 @@
  *	                  session logging
  *	smtpd_peer.c      who the client is
  *	smtpd_check.c     restriction lists (relay control, access tables)
+ *	smtpd_check_*.c   DNS, policy service and SPF restrictions (smtpd_check_impl.h)
  *	smtpd_data.c      the cleanup(8) stream: envelope, DATA, BDAT
  *	smtpd_received.c  the Received: header
  *
@@ -116,6 +117,15 @@ typedef struct SMTPD_STATE {
     int stat_ok_tls_auth[2];    /* STARTTLS, AUTH: see SMTPD_STAT_STARTTLS */
     int stat_total_tls_auth[2];
     /* end of the TLS and SASL block (H14) */
+
+    /*
+     * The restriction engine (H15: smtpd_check*.c): its per-session
+     * state (client names, DNS list answers, the SPF result, headers to
+     * prepend), or NULL. Only smtpd_check*.c look inside; it is freed by
+     * smtpd_check_session_end().
+     */
+    void *check_context;
+    /* end of the restrictions block (H15) */
 } SMTPD_STATE;
 
 /* smtpd.c */
@@ -157,6 +167,11 @@ int smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
 int smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
 int smtpd_check_data(SMTPD_STATE *state, VSTRING *reply);
 int smtpd_check_bare_lf_excluded(SMTPD_STATE *state);
+/* smtpd_check.c hooks (H15): end of data, headers, transaction and session ends */
+int smtpd_check_eod(SMTPD_STATE *state, VSTRING *reply);
+void smtpd_check_headers(SMTPD_STATE *state);
+void smtpd_check_reset(SMTPD_STATE *state);
+void smtpd_check_session_end(SMTPD_STATE *state);
 
 /* smtpd_data.c */
 int smtpd_data_open(SMTPD_STATE *state, VSTRING *reply);

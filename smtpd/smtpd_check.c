@@ -11,60 +11,86 @@
  *	int smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
  *	int smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
  *	int smtpd_check_data(SMTPD_STATE *state, VSTRING *reply)
+ *	int smtpd_check_eod(SMTPD_STATE *state, VSTRING *reply)
  *	int smtpd_check_bare_lf_excluded(SMTPD_STATE *state)
+ *
+ *	void smtpd_check_headers(SMTPD_STATE *state)
+ *	void smtpd_check_reset(SMTPD_STATE *state)
+ *	void smtpd_check_session_end(SMTPD_STATE *state)
  * DESCRIPTION
  *	smtpd_check_init() parses every restriction list once (client,
- *	helo, sender, relay, recipient, data), opens their tables and the
- *	network and domain lists (mynetworks, mydestination, relay_domains,
- *	the virtual domain lists when those parameters exist,
- *	smtpd_forbid_bare_newline_exclusions) and local_recipient_maps. It
- *	runs before privileges are dropped. It is fatal when neither
- *	smtpd_relay_restrictions nor smtpd_recipient_restrictions can ever
- *	refuse a recipient (reject_unauth_destination,
- *	defer_unauth_destination, reject, defer or defer_if_permit), so
- *	that a configuration can never make an open relay by omission; a
- *	restriction that needs a table and has none is fatal too. An
- *	unknown restriction name is logged and makes every check that
+ *	helo, sender, relay, recipient, data, end-of-data, and the lists of
+ *	$smtpd_restriction_classes), opens their tables, prepares their DNS
+ *	lists and policy services, and opens the network and domain lists
+ *	(mynetworks, mydestination, relay_domains, the virtual domain lists
+ *	when those parameters exist, smtpd_forbid_bare_newline_exclusions)
+ *	and the tables of local_recipient_maps, rbl_reply_maps and
+ *	smtpd_sender_login_maps. It runs before privileges are dropped. It
+ *	is fatal when neither smtpd_relay_restrictions nor
+ *	smtpd_recipient_restrictions can ever refuse a recipient
+ *	(reject_unauth_destination, defer_unauth_destination, reject, defer
+ *	or defer_if_permit), so that a configuration can never make an open
+ *	relay by omission; a restriction that needs an argument (a table, a
+ *	DNS zone, a policy service) and has none or a bad one is fatal too.
+ *	An unknown restriction name is logged and makes every check that
  *	reaches it fail with 451 4.3.5 Server configuration error.
  *
  *	Each smtpd_check_*() evaluates the lists that apply at that point
- *	and returns SMTPD_CHECK_OK, or SMTPD_CHECK_REJECT with the reply
- *	in reply (after logging "reject: ..." as Postfix does). Lists are
+ *	and returns SMTPD_CHECK_OK, or SMTPD_CHECK_REJECT with the reply in
+ *	reply (after logging "reject: ..." as Postfix does). Lists are
  *	evaluated in order; in each, the first restriction that permits
  *	ends that list and the first that rejects ends the check. With
  *	$smtpd_delay_reject (the default) the client, helo and sender lists
  *	are evaluated at every RCPT TO, before smtpd_relay_restrictions and
  *	smtpd_recipient_restrictions; otherwise at connect, HELO/EHLO and
  *	MAIL FROM (smtpd_check_client/_helo/_mail). After the lists,
- *	$smtpd_reject_unlisted_recipient refuses unknown local users.
- *	Nothing is remembered between checks: every RCPT is judged afresh.
+ *	$smtpd_reject_unlisted_sender and $smtpd_reject_unlisted_recipient
+ *	refuse unknown local users. smtpd_check_eod() evaluates
+ *	smtpd_end_of_data_restrictions after the whole message was
+ *	received. Verdicts are not remembered between checks: every RCPT is
+ *	judged afresh (DNS answers and the SPF result are, per session).
  *
- *	Restrictions (any list, where the information exists):
- *	permit, reject, defer, defer_if_permit, defer_if_reject,
- *	warn_if_reject, permit_mynetworks, permit_sasl_authenticated (never
- *	matches until SASL exists), check_client_access, check_helo_access,
- *	check_sender_access, check_recipient_access (type:table),
- *	reject_unknown_client_hostname, reject_unknown_reverse_client_hostname,
- *	reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname,
- *	reject_non_fqdn_sender, reject_non_fqdn_recipient,
+ *	Restrictions (any list, where the information exists): permit,
+ *	reject, defer, defer_if_permit, defer_if_reject, warn_if_reject,
+ *	permit_mynetworks, permit_sasl_authenticated, check_client_access,
+ *	check_reverse_client_hostname_access, check_helo_access,
+ *	check_sender_access, check_recipient_access, check_sasl_access
+ *	(type:table), reject_unknown_client_hostname,
+ *	reject_unknown_reverse_client_hostname, reject_invalid_helo_hostname,
+ *	reject_non_fqdn_helo_hostname, reject_unknown_helo_hostname,
+ *	reject_non_fqdn_sender, reject_unknown_sender_domain,
+ *	reject_unlisted_sender, reject_sender_login_mismatch and its
+ *	authenticated_/unauthenticated_/known_ variants,
+ *	reject_non_fqdn_recipient, reject_unknown_recipient_domain,
  *	reject_unauth_destination, defer_unauth_destination,
  *	permit_auth_destination, reject_unlisted_recipient,
- *	reject_unauth_pipelining; and the old names reject_unknown_client,
- *	reject_invalid_hostname, reject_non_fqdn_hostname,
+ *	reject_multi_recipient_bounce, reject_unauth_pipelining,
+ *	reject_plaintext_session, reject_rbl_client, reject_rhsbl_client,
+ *	reject_rhsbl_reverse_client, reject_rhsbl_helo, reject_rhsbl_sender,
+ *	reject_rhsbl_recipient, permit_dnswl_client, permit_rhswl_client
+ *	(zone[=filter]), check_policy_service (service), check_spf, the
+ *	names of restriction classes; and the old names
+ *	reject_unknown_client, reject_invalid_hostname,
+ *	reject_non_fqdn_hostname, reject_unknown_hostname,
  *	check_recipient_maps.
  *
- *	Access table actions (access(5)): OK (or a number), REJECT [text],
- *	DEFER [text], DEFER_IF_REJECT [text], DEFER_IF_PERMIT [text],
- *	DUNNO, WARN text, "4NN text" and "5NN text" (421 and 521 also end
- *	the session), and a list of restriction names evaluated in place.
- *	Other actions (DISCARD, HOLD, REDIRECT, FILTER, PREPEND, BCC...) are
- *	not supported yet: they give 451 4.3.5 so that mail is not passed
- *	on unfiltered. A table that cannot answer gives 451 4.3.0
- *	Temporary lookup failure, never a pass.
+ *	Access table actions are in smtpd_check_access.c; DNS based
+ *	restrictions in smtpd_check_dns.c; the policy service in
+ *	smtpd_check_policy.c; SPF in smtpd_check_spf.c. A table, DNS or
+ *	policy failure gives a 4xx reply, never a pass.
+ *
+ *	The hooks: smtpd_check_headers() writes the headers that PREPEND
+ *	actions and check_spf asked for to the message (through
+ *	smtpd_data_line()), before the Received: header, and forgets them;
+ *	smtpd_check_reset() forgets what belongs to the transaction that
+ *	ended; smtpd_check_session_end() frees the per-session state.
  *
  *	smtpd_check_bare_lf_excluded() tells whether the client is listed
  *	in $smtpd_forbid_bare_newline_exclusions (a table error counts as
  *	not listed).
+ *
+ *	This file is longer than most because the evaluation switch names
+ *	every restriction; each case is short and calls out for real work.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -75,104 +101,108 @@
 #include "address.h"
 #include "argv.h"
 #include "dict.h"
+#include "dns.h"
+#include "dns_ptr.h"
+#include "htable.h"
 #include "mail_addr_find.h"
 #include "mail_conf.h"
 #include "mail_params.h"
 #include "maps.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "rec.h"
 #include "smtpd.h"
+#include "smtpd_check_impl.h"
 #include "smtpd_match.h"
+#include "spf_check.h"
 #include "valid_hostname.h"
 #include "vstring.h"
 
-#define CHECK_DUNNO 0
-#define CHECK_OK 1
-#define CHECK_REJECT 2
-
-#define CHECK_DEPTH_MAX 20   /* restriction lists nested through table results */
-
 enum {
     R_PERMIT = 1, R_REJECT, R_DEFER, R_DEFER_IF_PERMIT, R_DEFER_IF_REJECT, R_WARN_IF_REJECT,
-    R_PERMIT_MYNETWORKS, R_PERMIT_SASL, R_CHECK_CLIENT, R_CHECK_HELO, R_CHECK_SENDER,
-    R_CHECK_RCPT, R_UNKNOWN_CLIENT, R_UNKNOWN_REVERSE, R_INVALID_HELO, R_NON_FQDN_HELO,
-    R_NON_FQDN_SENDER, R_NON_FQDN_RCPT, R_REJECT_UNAUTH_DEST, R_DEFER_UNAUTH_DEST,
-    R_PERMIT_AUTH_DEST, R_UNLISTED_RCPT, R_UNAUTH_PIPELINING, R_BAD
+    R_PERMIT_MYNETWORKS, R_PERMIT_SASL, R_CHECK_CLIENT, R_CHECK_REVERSE, R_CHECK_HELO,
+    R_CHECK_SENDER, R_CHECK_RCPT, R_CHECK_SASL, R_UNKNOWN_CLIENT, R_UNKNOWN_REVERSE,
+    R_INVALID_HELO, R_NON_FQDN_HELO, R_UNKNOWN_HELO, R_NON_FQDN_SENDER, R_UNKNOWN_SENDER_DOMAIN,
+    R_UNLISTED_SENDER, R_LOGIN_MISMATCH, R_AUTH_LOGIN_MISMATCH, R_UNAUTH_LOGIN_MISMATCH,
+    R_KNOWN_LOGIN_MISMATCH, R_NON_FQDN_RCPT, R_UNKNOWN_RCPT_DOMAIN, R_REJECT_UNAUTH_DEST,
+    R_DEFER_UNAUTH_DEST, R_PERMIT_AUTH_DEST, R_UNLISTED_RCPT, R_MULTI_RCPT_BOUNCE,
+    R_UNAUTH_PIPELINING, R_PLAINTEXT, R_DNS_LIST, R_POLICY, R_SPF, R_CLASS, R_BAD
 };
+
+/* what a restriction takes as argument */
+#define ARG_NONE 0
+#define ARG_TABLE 1
+#define ARG_ZONE 2
+#define ARG_SERVICE 3
 
 static const struct {
     const char *name;
     int op;
-    int table;
+    int arg;
+    int kind;               /* CHECK_RBL_* for R_DNS_LIST */
 } check_names[] = {
-    {"permit", R_PERMIT, 0},
-    {"reject", R_REJECT, 0},
-    {"defer", R_DEFER, 0},
-    {"defer_if_permit", R_DEFER_IF_PERMIT, 0},
-    {"defer_if_reject", R_DEFER_IF_REJECT, 0},
-    {"warn_if_reject", R_WARN_IF_REJECT, 0},
-    {"permit_mynetworks", R_PERMIT_MYNETWORKS, 0},
-    {"permit_sasl_authenticated", R_PERMIT_SASL, 0},
-    {"check_client_access", R_CHECK_CLIENT, 1},
-    {"check_helo_access", R_CHECK_HELO, 1},
-    {"check_sender_access", R_CHECK_SENDER, 1},
-    {"check_recipient_access", R_CHECK_RCPT, 1},
-    {"reject_unknown_client_hostname", R_UNKNOWN_CLIENT, 0},
-    {"reject_unknown_client", R_UNKNOWN_CLIENT, 0},
-    {"reject_unknown_reverse_client_hostname", R_UNKNOWN_REVERSE, 0},
-    {"reject_invalid_helo_hostname", R_INVALID_HELO, 0},
-    {"reject_invalid_hostname", R_INVALID_HELO, 0},
-    {"reject_non_fqdn_helo_hostname", R_NON_FQDN_HELO, 0},
-    {"reject_non_fqdn_hostname", R_NON_FQDN_HELO, 0},
-    {"reject_non_fqdn_sender", R_NON_FQDN_SENDER, 0},
-    {"reject_non_fqdn_recipient", R_NON_FQDN_RCPT, 0},
-    {"reject_unauth_destination", R_REJECT_UNAUTH_DEST, 0},
-    {"defer_unauth_destination", R_DEFER_UNAUTH_DEST, 0},
-    {"permit_auth_destination", R_PERMIT_AUTH_DEST, 0},
-    {"reject_unlisted_recipient", R_UNLISTED_RCPT, 0},
-    {"check_recipient_maps", R_UNLISTED_RCPT, 0},
-    {"reject_unauth_pipelining", R_UNAUTH_PIPELINING, 0},
-    {NULL, 0, 0},
+    {"permit", R_PERMIT, ARG_NONE, 0},
+    {"reject", R_REJECT, ARG_NONE, 0},
+    {"defer", R_DEFER, ARG_NONE, 0},
+    {"defer_if_permit", R_DEFER_IF_PERMIT, ARG_NONE, 0},
+    {"defer_if_reject", R_DEFER_IF_REJECT, ARG_NONE, 0},
+    {"warn_if_reject", R_WARN_IF_REJECT, ARG_NONE, 0},
+    {"permit_mynetworks", R_PERMIT_MYNETWORKS, ARG_NONE, 0},
+    {"permit_sasl_authenticated", R_PERMIT_SASL, ARG_NONE, 0},
+    {"check_client_access", R_CHECK_CLIENT, ARG_TABLE, 0},
+    {"check_reverse_client_hostname_access", R_CHECK_REVERSE, ARG_TABLE, 0},
+    {"check_helo_access", R_CHECK_HELO, ARG_TABLE, 0},
+    {"check_sender_access", R_CHECK_SENDER, ARG_TABLE, 0},
+    {"check_recipient_access", R_CHECK_RCPT, ARG_TABLE, 0},
+    {"check_sasl_access", R_CHECK_SASL, ARG_TABLE, 0},
+    {"reject_unknown_client_hostname", R_UNKNOWN_CLIENT, ARG_NONE, 0},
+    {"reject_unknown_client", R_UNKNOWN_CLIENT, ARG_NONE, 0},
+    {"reject_unknown_reverse_client_hostname", R_UNKNOWN_REVERSE, ARG_NONE, 0},
+    {"reject_invalid_helo_hostname", R_INVALID_HELO, ARG_NONE, 0},
+    {"reject_invalid_hostname", R_INVALID_HELO, ARG_NONE, 0},
+    {"reject_non_fqdn_helo_hostname", R_NON_FQDN_HELO, ARG_NONE, 0},
+    {"reject_non_fqdn_hostname", R_NON_FQDN_HELO, ARG_NONE, 0},
+    {"reject_unknown_helo_hostname", R_UNKNOWN_HELO, ARG_NONE, 0},
+    {"reject_unknown_hostname", R_UNKNOWN_HELO, ARG_NONE, 0},
+    {"reject_non_fqdn_sender", R_NON_FQDN_SENDER, ARG_NONE, 0},
+    {"reject_unknown_sender_domain", R_UNKNOWN_SENDER_DOMAIN, ARG_NONE, 0},
+    {"reject_unlisted_sender", R_UNLISTED_SENDER, ARG_NONE, 0},
+    {"reject_sender_login_mismatch", R_LOGIN_MISMATCH, ARG_NONE, 0},
+    {"reject_authenticated_sender_login_mismatch", R_AUTH_LOGIN_MISMATCH, ARG_NONE, 0},
+    {"reject_unauthenticated_sender_login_mismatch", R_UNAUTH_LOGIN_MISMATCH, ARG_NONE, 0},
+    {"reject_known_sender_login_mismatch", R_KNOWN_LOGIN_MISMATCH, ARG_NONE, 0},
+    {"reject_non_fqdn_recipient", R_NON_FQDN_RCPT, ARG_NONE, 0},
+    {"reject_unknown_recipient_domain", R_UNKNOWN_RCPT_DOMAIN, ARG_NONE, 0},
+    {"reject_unauth_destination", R_REJECT_UNAUTH_DEST, ARG_NONE, 0},
+    {"defer_unauth_destination", R_DEFER_UNAUTH_DEST, ARG_NONE, 0},
+    {"permit_auth_destination", R_PERMIT_AUTH_DEST, ARG_NONE, 0},
+    {"reject_unlisted_recipient", R_UNLISTED_RCPT, ARG_NONE, 0},
+    {"check_recipient_maps", R_UNLISTED_RCPT, ARG_NONE, 0},
+    {"reject_multi_recipient_bounce", R_MULTI_RCPT_BOUNCE, ARG_NONE, 0},
+    {"reject_unauth_pipelining", R_UNAUTH_PIPELINING, ARG_NONE, 0},
+    {"reject_plaintext_session", R_PLAINTEXT, ARG_NONE, 0},
+    {"reject_rbl_client", R_DNS_LIST, ARG_ZONE, CHECK_RBL_CLIENT},
+    {"reject_rhsbl_client", R_DNS_LIST, ARG_ZONE, CHECK_RHSBL_CLIENT},
+    {"reject_rhsbl_reverse_client", R_DNS_LIST, ARG_ZONE, CHECK_RHSBL_REVERSE},
+    {"reject_rhsbl_helo", R_DNS_LIST, ARG_ZONE, CHECK_RHSBL_HELO},
+    {"reject_rhsbl_sender", R_DNS_LIST, ARG_ZONE, CHECK_RHSBL_SENDER},
+    {"reject_rhsbl_recipient", R_DNS_LIST, ARG_ZONE, CHECK_RHSBL_RCPT},
+    {"permit_dnswl_client", R_DNS_LIST, ARG_ZONE, CHECK_DNSWL_CLIENT},
+    {"permit_rhswl_client", R_DNS_LIST, ARG_ZONE, CHECK_RHSWL_CLIENT},
+    {"check_policy_service", R_POLICY, ARG_SERVICE, 0},
+    {"check_spf", R_SPF, ARG_NONE, 0},
+    {NULL, 0, 0, 0},
 };
 
-typedef struct RESTR {
-    int op;
+/* a restriction class: smtpd_restriction_classes names, each a list */
+typedef struct CHECK_CLASS {
     char *name;
-    MAPS *maps;     /* check_*_access */
-} RESTR;
-
-/* what a list is about: the name and class in its replies */
-#define STAGE_CLIENT 1
-#define STAGE_HELO 2
-#define STAGE_SENDER 3
-#define STAGE_RCPT 4
-#define STAGE_DATA 5
-
-typedef struct RESTR_LIST {
-    const char *param;
-    int stage;
-    int count;
-    RESTR *restr;
-} RESTR_LIST;
-
-/* one evaluation */
-typedef struct CHECK {
-    SMTPD_STATE *state;
-    const char *what;       /* "RCPT", "MAIL", ... for the log */
-    const char *rcpt;       /* recipient being checked, or NULL */
-    VSTRING *reply;         /* the final reply */
-    VSTRING *dip_reply;     /* defer_if_permit reply, when dip */
-    int dip;
-    int dir;                /* defer_if_reject is armed */
-    int warn;               /* warn_if_reject applies to this restriction */
-    int warn_next;
-    int unlisted_done;
-    int depth;
-    int stage;              /* STAGE_* of the list being evaluated */
-} CHECK;
+    RESTR_LIST *list;
+} CHECK_CLASS;
 
 static RESTR_LIST *client_restr, *helo_restr, *sender_restr, *relay_restr, *rcpt_restr,
-    *data_restr;
+    *data_restr, *eod_restr;
+static HTABLE *check_classes;
 static SMTPD_NETLIST *check_mynetworks;
 static SMTPD_NETLIST *check_bare_lf_excl;
 static SMTPD_DOMLIST *check_mydest;
@@ -180,29 +210,61 @@ static SMTPD_DOMLIST *check_relay_domains;
 static SMTPD_DOMLIST *check_virt_alias_domains;
 static SMTPD_DOMLIST *check_virt_mailbox_domains;
 static MAPS *check_local_rcpt_maps;
-static VSTRING *check_key;
+static MAPS *check_login_maps;
 static VSTRING *check_name;
+
+static int check_list(CHECK *ck, RESTR_LIST *list);
+static int check_unlisted(CHECK *ck, const char *addr, int is_sender);
 
 /* ---- parsing ---- */
 
-static int check_lookup_name(const char *name, int *table)
+static int check_lookup_name(const char *name, int *arg, int *kind)
 {
     for (int i = 0; check_names[i].name; i++) {
         if (strcasecmp(check_names[i].name, name) == 0) {
-            *table = check_names[i].table;
+            *arg = check_names[i].arg;
+            *kind = check_names[i].kind;
             return check_names[i].op;
         }
     }
-    *table = 0;
+    *arg = ARG_NONE;
+    *kind = 0;
     return R_BAD;
 }
 
-/* check_parse - a restriction list from its text; fatal or NULL on bad syntax */
+/* check_parse_arg - the argument of a restriction; 0, or -1 with why */
+
+static int check_parse_arg(const char *param, RESTR *r, int arg, int kind, VSTRING *why)
+{
+    switch (arg) {
+    case ARG_TABLE:
+        if (strchr(r->arg, ':') == NULL) {
+            vstring_sprintf(why, "restriction %s needs a type:table argument", r->name);
+            return -1;
+        }
+        r->maps = maps_create(param, r->arg, DICT_FLAG_DEFAULT);
+        return 0;
+    case ARG_ZONE:
+        return check_dns_parse(r, kind, why);
+    case ARG_SERVICE:
+        return check_policy_parse(r, why);
+    default:
+        return 0;
+    }
+}
+
+static const char *check_arg_what(int arg)
+{
+    return arg == ARG_TABLE ? "a type:table" : arg == ARG_ZONE ? "a DNS zone" : "a service";
+}
+
+/* check_parse - a restriction list from its text; fatal or logged on bad syntax */
 
 static RESTR_LIST *check_parse(const char *param, int stage, const char *value, int fatal)
 {
     ARGV *words = maps_split(value);
     RESTR_LIST *list = mymalloc(sizeof(*list));
+    VSTRING *why = vstring_alloc(100);
 
     list->param = param;
     list->stage = stage;
@@ -210,37 +272,55 @@ static RESTR_LIST *check_parse(const char *param, int stage, const char *value, 
     list->restr = mycalloc((size_t) words->argc + 1, sizeof(RESTR));
     for (int i = 0; i < words->argc; i++) {
         RESTR *r = &list->restr[list->count++];
-        int table;
+        int arg;
+        int kind;
+        CHECK_CLASS *class;
 
         r->name = mystrdup(words->argv[i]);
-        r->op = check_lookup_name(words->argv[i], &table);
-        r->maps = NULL;
+        r->op = check_lookup_name(words->argv[i], &arg, &kind);
+        if (r->op == R_BAD && check_classes
+            && (class = htable_find(check_classes, words->argv[i])) != NULL) {
+            r->op = R_CLASS;
+            r->data = class;
+            continue;
+        }
         if (r->op == R_BAD) {
             msg_warn("%s: unknown restriction \"%s\"", param, words->argv[i]);
             continue;
         }
-        if (table) {
-            if (i + 1 >= words->argc || strchr(words->argv[i + 1], ':') == NULL) {
-                if (fatal)
-                    msg_fatal("%s: restriction %s needs a type:table argument", param,
-                              words->argv[i]);
-                msg_warn("%s: restriction %s needs a type:table argument", param, words->argv[i]);
-                r->op = R_BAD;
+        if (arg == ARG_NONE)
+            continue;
+        if (i + 1 >= words->argc) {
+            vstring_sprintf(why, "restriction %s needs %s argument", r->name, check_arg_what(arg));
+        } else {
+            r->arg = mystrdup(words->argv[++i]);
+            if (check_parse_arg(param, r, arg, kind, why) == 0)
                 continue;
-            }
-            r->maps = maps_create(param, words->argv[++i], DICT_FLAG_DEFAULT);
         }
+        if (fatal)
+            msg_fatal("%s: %s", param, vstring_str(why));
+        msg_warn("%s: %s", param, vstring_str(why));
+        r->op = R_BAD;
     }
     argv_free(words);
+    vstring_free(why);
     return list;
 }
 
 static void check_free_list(RESTR_LIST *list)
 {
     for (int i = 0; i < list->count; i++) {
-        myfree(list->restr[i].name);
-        if (list->restr[i].maps)
-            maps_free(list->restr[i].maps);
+        RESTR *r = &list->restr[i];
+
+        if (r->op == R_DNS_LIST)
+            check_dns_free(r);
+        else if (r->op == R_POLICY)
+            check_policy_free(r);
+        myfree(r->name);
+        if (r->arg)
+            myfree(r->arg);
+        if (r->maps)
+            maps_free(r->maps);
     }
     myfree(list->restr);
     myfree(list);
@@ -273,8 +353,42 @@ static SMTPD_DOMLIST *check_optional_domlist(const char *param)
     return list;
 }
 
+/* check_init_classes - smtpd_restriction_classes: names first, then lists */
+
+static void check_init_classes(void)
+{
+    ARGV *names = argv_split(var_smtpd_restriction_classes, ARGV_DELIM_LIST);
+
+    check_classes = htable_create(10);
+    for (int i = 0; i < names->argc; i++) {
+        CHECK_CLASS *class = mycalloc(1, sizeof(*class));
+        int arg, kind;
+
+        if (check_lookup_name(names->argv[i], &arg, &kind) != R_BAD)
+            msg_fatal("smtpd_restriction_classes: class name \"%s\" is a restriction name",
+                      names->argv[i]);
+        class->name = mystrdup(names->argv[i]);
+        htable_enter(check_classes, class->name, class);
+    }
+    for (int i = 0; i < names->argc; i++) {
+        CHECK_CLASS *class = htable_find(check_classes, names->argv[i]);
+        char *value = mail_conf_lookup_eval(names->argv[i]);
+
+        if (value == NULL) {
+            msg_warn("smtpd_restriction_classes: restriction class \"%s\" is not defined",
+                     names->argv[i]);
+            continue;
+        }
+        class->list = check_parse(class->name, STAGE_INHERIT, value, 1);
+        myfree(value);
+    }
+    argv_free(names);
+}
+
 void smtpd_check_init(void)
 {
+    check_name = vstring_alloc(100);
+    check_init_classes();
     client_restr = check_parse("smtpd_client_restrictions", STAGE_CLIENT,
                                var_smtpd_client_restrictions, 1);
     helo_restr = check_parse("smtpd_helo_restrictions", STAGE_HELO, var_smtpd_helo_restrictions, 1);
@@ -285,6 +399,8 @@ void smtpd_check_init(void)
     rcpt_restr = check_parse("smtpd_recipient_restrictions", STAGE_RCPT,
                              var_smtpd_recipient_restrictions, 1);
     data_restr = check_parse("smtpd_data_restrictions", STAGE_DATA, var_smtpd_data_restrictions, 1);
+    eod_restr = check_parse("smtpd_end_of_data_restrictions", STAGE_EOD,
+                            var_smtpd_end_of_data_restrictions, 1);
     if (!check_has_relay_control(relay_restr) && !check_has_relay_control(rcpt_restr))
         msg_fatal("smtpd_relay_restrictions and smtpd_recipient_restrictions: specify at least "
                   "one of reject_unauth_destination, defer_unauth_destination, reject, defer "
@@ -299,8 +415,13 @@ void smtpd_check_init(void)
     if (*var_local_recipient_maps)
         check_local_rcpt_maps = maps_create("local_recipient_maps", var_local_recipient_maps,
                                             DICT_FLAG_DEFAULT);
-    check_key = vstring_alloc(100);
-    check_name = vstring_alloc(100);
+    if (*var_smtpd_sender_login_maps)
+        check_login_maps = maps_create("smtpd_sender_login_maps", var_smtpd_sender_login_maps,
+                                       DICT_FLAG_DEFAULT);
+    /* resolver state and libspf2 are prepared while resolv.conf is reachable */
+    dns_init();
+    dns_ptr_init();
+    spf_check_init();
 }
 
 int smtpd_check_bare_lf_excluded(SMTPD_STATE *state)
@@ -308,50 +429,103 @@ int smtpd_check_bare_lf_excluded(SMTPD_STATE *state)
     return smtpd_netlist_match(check_bare_lf_excl, state->addr) == 1;
 }
 
+/* ---- per-session state ---- */
+
+CHECK_SESSION *check_session(SMTPD_STATE *state)
+{
+    static unsigned long serial;
+    CHECK_SESSION *sess = state->check_context;
+
+    if (sess == NULL) {
+        sess = mycalloc(1, sizeof(*sess));
+        sess->serial = ++serial;
+        sess->prepend = argv_alloc(2);
+        state->check_context = sess;
+    }
+    return sess;
+}
+
+void smtpd_check_reset(SMTPD_STATE *state)
+{
+    CHECK_SESSION *sess = state->check_context;
+
+    if (sess == NULL)
+        return;
+    argv_truncate(sess->prepend, 0);
+    sess->txn++;
+}
+
+void smtpd_check_session_end(SMTPD_STATE *state)
+{
+    CHECK_SESSION *sess = state->check_context;
+
+    if (sess == NULL)
+        return;
+    argv_free(sess->prepend);
+    check_dns_session_free(sess);
+    check_spf_session_free(sess);
+    myfree(sess);
+    state->check_context = NULL;
+}
+
+/* check_prepend - a header for the message, once */
+
+void check_prepend(CHECK *ck, const char *header)
+{
+    CHECK_SESSION *sess = check_session(ck->state);
+    size_t nlen = strcspn(header, ":");
+
+    if (ck->stage == STAGE_EOD) {
+        msg_warn("PREPEND %.100s: too late at the end of the message; ignored", header);
+        return;
+    }
+    if (nlen == 0 || header[nlen] != ':' || strlen(header) > CHECK_HEADER_MAX) {
+        msg_warn("PREPEND \"%.100s\": not a header \"name: value\"; ignored", header);
+        return;
+    }
+    for (size_t i = 0; i < nlen; i++) {
+        unsigned char ch = (unsigned char) header[i];
+
+        if (ch <= ' ' || ch >= 0x7f) {
+            msg_warn("PREPEND \"%.100s\": bad header name; ignored", header);
+            return;
+        }
+    }
+    for (int i = 0; i < sess->prepend->argc; i++)
+        if (strcmp(sess->prepend->argv[i], header) == 0)
+            return;
+    if (sess->prepend->argc >= CHECK_PREPEND_MAX) {
+        msg_warn("PREPEND: more than %d headers for one message; ignored", CHECK_PREPEND_MAX);
+        return;
+    }
+    argv_add(sess->prepend, header);
+}
+
+void smtpd_check_headers(SMTPD_STATE *state)
+{
+    CHECK_SESSION *sess = state->check_context;
+
+    if (sess == NULL)
+        return;
+    for (int i = 0; i < sess->prepend->argc; i++) {
+        char *line = sess->prepend->argv[i];
+
+        for (char *cp = line; *cp; cp++)      /* one line; never a line end */
+            if (*cp == '\r' || *cp == '\n')
+                *cp = ' ';
+        smtpd_data_line(REC_TYPE_NORM, line, strlen(line), state);
+    }
+    argv_truncate(sess->prepend, 0);
+}
+
 /* ---- replies ---- */
 
-/* check_log - log a decision about the request */
-
-static void check_log(CHECK *ck, const char *kind, const char *reply)
+void check_log(CHECK *ck, const char *kind, const char *text)
 {
-    smtpd_log_reject(ck->state, kind, ck->what, reply, ck->rcpt);
+    smtpd_log_reject(ck->state, kind, ck->what, text, ck->rcpt);
 }
 
-/* check_dsn - take a leading RFC 3463 code of the right class off text */
-
-static const char *check_dsn(int code, const char **text, const char *def, char *buf)
-{
-    const char *cp = *text;
-    size_t len = 0;
-
-    if (cp[0] == '4' || cp[0] == '5') {
-        size_t a, b;
-
-        if (cp[1] == '.' && (a = strspn(cp + 2, "0123456789")) >= 1 && a <= 3 && cp[2 + a] == '.'
-            && (b = strspn(cp + 3 + a, "0123456789")) >= 1 && b <= 3
-            && (cp[3 + a + b] == ' ' || cp[3 + a + b] == 0))
-            len = 3 + a + b;
-    }
-    if (len && cp[0] == '0' + code / 100) {
-        memcpy(buf, cp, len);
-        buf[len] = 0;
-        cp += len;
-        while (*cp == ' ')
-            cp++;
-        *text = cp;
-        return buf;
-    }
-    snprintf(buf, 16, "%s", def);
-    buf[0] = (char) ('0' + code / 100);
-    return buf;
-}
-
-/* check_reject - refuse the request, honouring warn_if_reject and defer_if_reject */
-
-static int check_reject(CHECK *ck, int code, const char *dsn, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int check_reject(CHECK *ck, int code, const char *dsn, const char *fmt, ...)
+int check_reject(CHECK *ck, int code, const char *dsn, const char *fmt, ...)
 {
     VSTRING *text = vstring_alloc(100);
     char dsn_buf[16];
@@ -361,6 +535,8 @@ static int check_reject(CHECK *ck, int code, const char *dsn, const char *fmt, .
     vstring_vsprintf_append(text, fmt, ap);
     va_end(ap);
     snprintf(dsn_buf, sizeof(dsn_buf), "%s", dsn);
+    if (code >= 400 && code < 600 && (dsn_buf[0] == '4' || dsn_buf[0] == '5'))
+        dsn_buf[0] = (char) ('0' + code / 100);         /* the class follows the code */
     if (ck->dir && code >= 500) {
         code = (int) var_defer_code;
         dsn_buf[0] = '4';
@@ -376,217 +552,86 @@ static int check_reject(CHECK *ck, int code, const char *dsn, const char *fmt, .
     return CHECK_REJECT;
 }
 
-/* check_defer_if_permit - remember a deferral for the case the request passes */
-
-static int check_defer_if_permit(CHECK *ck, const char *name, const char *class, const char *text)
+int check_defer_if_permit(CHECK *ck, int code, const char *dsn, const char *fmt, ...)
 {
-    if (!ck->dip) {
-        char dsn_buf[16];
+    va_list ap;
 
-        check_dsn((int) var_access_map_defer_code, &text, "4.7.1", dsn_buf);
-        vstring_sprintf(ck->dip_reply, "%ld %s <%s>: %s rejected: %s", var_access_map_defer_code,
-                        dsn_buf, name, class, text);
-        ck->dip = 1;
-    }
+    if (ck->dip)
+        return CHECK_DUNNO;
+    vstring_sprintf(ck->dip_reply, "%d %s ", code, dsn);
+    va_start(ap, fmt);
+    vstring_vsprintf_append(ck->dip_reply, fmt, ap);
+    va_end(ap);
+    ck->dip = 1;
     return CHECK_DUNNO;
 }
 
-/* check_lookup_failure - a table could not answer: defer, never pass */
+int check_tempfail(CHECK *ck, const char *action, const char *param, const char *fmt, ...)
+{
+    VSTRING *text = vstring_alloc(100);
+    va_list ap;
+    int status;
 
-static int check_lookup_failure(CHECK *ck, const char *name)
+    va_start(ap, fmt);
+    vstring_vsprintf_append(text, fmt, ap);
+    va_end(ap);
+    if (strcasecmp(action, "defer") == 0) {
+        status = check_reject(ck, 450, "4.4.3", "%s", vstring_str(text));
+    } else {
+        if (strcasecmp(action, "defer_if_permit") != 0)
+            msg_warn("%s: bad value \"%s\": expected defer or defer_if_permit; "
+                     "using defer_if_permit", param, action);
+        status = check_defer_if_permit(ck, 450, "4.4.3", "%s", vstring_str(text));
+    }
+    vstring_free(text);
+    return status;
+}
+
+int check_lookup_failure(CHECK *ck, const char *name)
 {
     vstring_sprintf(ck->reply, "451 4.3.0 <%s>: Temporary lookup failure", name);
     check_log(ck, "reject", vstring_str(ck->reply));
     return CHECK_REJECT;
 }
 
-static int check_config_error(CHECK *ck)
+int check_config_error(CHECK *ck)
 {
     vstring_strcpy(ck->reply, "451 4.3.5 Server configuration error");
     check_log(ck, "reject", vstring_str(ck->reply));
     return CHECK_REJECT;
 }
 
-/* ---- access tables ---- */
-
-static int check_list(CHECK *ck, RESTR_LIST *list);
-
-static int check_table_result(CHECK *ck, const char *table, const char *value, const char *name,
-                              const char *class)
+const char *check_quote(const char *addr, VSTRING *buf)
 {
-    SMTPD_STATE *state = ck->state;
-    char *copy = mystrdup(value);
-    char *action = copy;
-    char *text;
+    if (address_quote(buf, addr) < 0)
+        vstring_strcpy(buf, addr);
+    return vstring_str(buf);
+}
+
+/* check_nested - a table result that is a list of restrictions */
+
+int check_nested(CHECK *ck, const char *table, const char *value, const char *name)
+{
+    RESTR_LIST *list;
     int status;
-    char dsn_buf[16];
-    size_t alen;
 
-    while (*action == ' ' || *action == '\t')
-        action++;
-    alen = strcspn(action, " \t");
-    text = action + alen;
-    if (*text) {
-        *text++ = 0;
-        while (*text == ' ' || *text == '\t')
-            text++;
+    if (ck->depth >= CHECK_DEPTH_MAX) {
+        msg_warn("%s: restrictions nested too deeply for %s", table, name);
+        return check_config_error(ck);
     }
-
-    if (strcasecmp(action, "OK") == 0 || (alen > 0 && strspn(action, "0123456789") == alen
-                                          && !(alen == 3 && *text))) {
-        status = CHECK_OK;
-    } else if (strcasecmp(action, "DUNNO") == 0) {
-        status = CHECK_DUNNO;
-    } else if (strcasecmp(action, "REJECT") == 0) {
-        const char *t = *text ? text : "Access denied";
-        const char *dsn = check_dsn((int) var_access_map_reject_code, &t, "5.7.1", dsn_buf);
-
-        status = check_reject(ck, (int) var_access_map_reject_code, dsn, "<%s>: %s rejected: %s",
-                              name, class, t);
-    } else if (strcasecmp(action, "DEFER") == 0) {
-        const char *t = *text ? text : "Access denied";
-        const char *dsn = check_dsn((int) var_access_map_defer_code, &t, "4.7.1", dsn_buf);
-
-        status = check_reject(ck, (int) var_access_map_defer_code, dsn, "<%s>: %s rejected: %s",
-                              name, class, t);
-    } else if (strcasecmp(action, "DEFER_IF_PERMIT") == 0) {
-        status = check_defer_if_permit(ck, name, class, *text ? text : "Service unavailable");
-    } else if (strcasecmp(action, "DEFER_IF_REJECT") == 0) {
-        ck->dir = 1;
-        status = CHECK_DUNNO;
-    } else if (strcasecmp(action, "WARN") == 0) {
-        VSTRING *buf = vstring_alloc(100);
-
-        vstring_sprintf(buf, "<%s>: %s %s", name, class, *text ? text : "triggers a warning");
-        check_log(ck, "warn", vstring_str(buf));
-        vstring_free(buf);
-        status = CHECK_DUNNO;
-    } else if (alen == 3 && (action[0] == '4' || action[0] == '5') && isdigit((unsigned char) action[1])
-               && isdigit((unsigned char) action[2])) {
-        int code = atoi(action);
-        const char *t = *text ? text : "Access denied";
-        const char *dsn = check_dsn(code, &t, "5.7.1", dsn_buf);
-
-        status = check_reject(ck, code, dsn, "<%s>: %s rejected: %s", name, class, t);
-        if (status == CHECK_REJECT && (code == 421 || code == 521))
-            state->disconnect = 1;
-    } else {
-        int table_arg;
-        int op = check_lookup_name(action, &table_arg);
-
-        if (op == R_BAD || op == R_WARN_IF_REJECT) {
-            msg_warn("%s: unsupported or unknown action \"%s\" for %s", table, action, name);
-            status = check_config_error(ck);
-        } else if (ck->depth >= CHECK_DEPTH_MAX) {
-            msg_warn("%s: restrictions nested too deeply for %s", table, name);
-            status = check_config_error(ck);
-        } else {
-            RESTR_LIST *list = check_parse(table, ck->stage, value, 0);
-
-            ck->depth++;
-            status = check_list(ck, list);
-            ck->depth--;
+    list = check_parse(table, ck->stage, value, 0);
+    for (int i = 0; i < list->count; i++) {
+        if (list->restr[i].op == R_BAD || list->restr[i].op == R_WARN_IF_REJECT) {
+            msg_warn("%s: unsupported or unknown action \"%s\" for %s", table,
+                     list->restr[i].name, name);
             check_free_list(list);
+            return check_config_error(ck);
         }
     }
-    myfree(copy);
-    return status;
-}
-
-/* check_access_key - look up one key; a found key ends the search */
-
-static int check_access_key(CHECK *ck, MAPS *maps, const char *key, int flags, const char *name,
-                            const char *class, int *done)
-{
-    const char *value;
-    int status = maps_find(maps, key, flags, &value);
-
-    if (status == DICT_STAT_NOTFOUND)
-        return CHECK_DUNNO;
-    *done = 1;
-    if (status == DICT_STAT_ERROR)
-        return check_lookup_failure(ck, name);
-    return check_table_result(ck, maps->title, value, name, class);
-}
-
-/* check_access_domain - a domain and its parent domains */
-
-static int check_access_domain(CHECK *ck, MAPS *maps, const char *domain, int first_flags,
-                               const char *name, const char *class, int *done)
-{
-    int parent = mail_domain_parent_style("smtpd_access_maps");
-    int status = check_access_key(ck, maps, domain, first_flags, name, class, done);
-
-    for (const char *cp = strchr(domain, '.'); !*done && cp && cp[1]; cp = strchr(cp + 1, '.')) {
-        vstring_strcpy(check_key, parent ? cp + 1 : cp);
-        status = check_access_key(ck, maps, vstring_str(check_key), MAPS_FIXED_ONLY, name, class,
-                                  done);
-    }
-    return status;
-}
-
-static int check_access_client(CHECK *ck, MAPS *maps)
-{
-    SMTPD_STATE *state = ck->state;
-    const char *name = state->namaddr;
-    const char *class = "Client host";
-    int done = 0;
-    int status = CHECK_DUNNO;
-    char *addr;
-
-    if (strcmp(state->name, "unknown") != 0)
-        status = check_access_domain(ck, maps, state->name, MAPS_FIND_ALL, name, class, &done);
-    if (done)
-        return status;
-    status = check_access_key(ck, maps, state->addr, MAPS_FIND_ALL, name, class, &done);
-    if (done || strchr(state->addr, ':'))
-        return status;
-    addr = mystrdup(state->addr);
-    for (char *dot = strrchr(addr, '.'); !done && dot; dot = strrchr(addr, '.')) {
-        *dot = 0;
-        status = check_access_key(ck, maps, addr, MAPS_FIXED_ONLY, name, class, &done);
-    }
-    myfree(addr);
-    return status;
-}
-
-static int check_access_address(CHECK *ck, MAPS *maps, const char *addr, const char *name,
-                                const char *class, int is_sender)
-{
-    const char *at = strrchr(addr, '@');
-    size_t local_len = at ? (size_t) (at - addr) : strlen(addr);
-    size_t ext_pos = local_len;
-    int done = 0;
-    int status;
-
-    if (is_sender && *addr == 0)
-        return check_access_key(ck, maps, var_smtpd_null_access_lookup_key, MAPS_FIND_ALL, name,
-                                class, &done);
-    if (*var_recipient_delimiter && local_len > 0) {
-        ext_pos = strcspn(addr, var_recipient_delimiter);
-        if (ext_pos == 0 || ext_pos > local_len)
-            ext_pos = local_len;
-    }
-    status = check_access_key(ck, maps, addr, MAPS_FIND_ALL, name, class, &done);
-    if (!done && ext_pos < local_len && at) {
-        vstring_strncpy(check_key, addr, ext_pos);
-        vstring_strcat(check_key, at);
-        status = check_access_key(ck, maps, vstring_str(check_key), MAPS_FIXED_ONLY, name, class,
-                                  &done);
-    }
-    if (!done && at && at[1])
-        status = check_access_domain(ck, maps, at + 1, MAPS_FIXED_ONLY, name, class, &done);
-    if (!done && at) {
-        vstring_strncpy(check_key, addr, local_len + 1);
-        status = check_access_key(ck, maps, vstring_str(check_key), MAPS_FIXED_ONLY, name, class,
-                                  &done);
-        if (!done && ext_pos < local_len) {
-            vstring_strncpy(check_key, addr, ext_pos);
-            vstring_addch(check_key, '@');
-            status = check_access_key(ck, maps, vstring_str(check_key), MAPS_FIXED_ONLY, name,
-                                      class, &done);
-        }
-    }
+    ck->depth++;
+    status = check_list(ck, list);
+    ck->depth--;
+    check_free_list(list);
     return status;
 }
 
@@ -614,38 +659,34 @@ static int check_local_domain(SMTPD_STATE *state, const char *domain)
     return smtpd_domlist_match(check_mydest, domain);
 }
 
+int check_domain_class(SMTPD_STATE *state, const char *domain)
+{
+    SMTPD_DOMLIST *lists[] = {check_virt_alias_domains, check_virt_mailbox_domains,
+                              check_relay_domains};
+    int status = check_local_domain(state, domain);
+
+    for (int i = 0; status == 0 && i < 3; i++)
+        if (lists[i])
+            status = smtpd_domlist_match(lists[i], domain);
+    return status < 0 ? CHECK_DOMAIN_ERROR : status ? CHECK_DOMAIN_OURS : CHECK_DOMAIN_OTHER;
+}
+
 /* check_auth_dest - 1 if we may accept mail for rcpt from anyone, 0 if not, -1 error */
 
-static int check_auth_dest(SMTPD_STATE *state, const char *rcpt)
+int check_auth_dest(SMTPD_STATE *state, const char *rcpt)
 {
     const char *at = strrchr(rcpt, '@');
-    const char *domain;
     int routed;
     int status;
 
     if (at == NULL)
         return 1;
-    domain = at + 1;
     routed = memchr(rcpt, '@', (size_t) (at - rcpt)) || memchr(rcpt, '%', (size_t) (at - rcpt))
              || memchr(rcpt, '!', (size_t) (at - rcpt));
-    if ((status = check_local_domain(state, domain)) != 0)
-        return status < 0 ? -1 : !routed;
-    if (check_virt_alias_domains
-        && (status = smtpd_domlist_match(check_virt_alias_domains, domain)) != 0)
-        return status < 0 ? -1 : !routed;
-    if (check_virt_mailbox_domains
-        && (status = smtpd_domlist_match(check_virt_mailbox_domains, domain)) != 0)
-        return status < 0 ? -1 : !routed;
-    if ((status = smtpd_domlist_match(check_relay_domains, domain)) != 0)
-        return status < 0 ? -1 : !routed;
-    return 0;
-}
-
-static const char *check_quote(const char *addr, VSTRING *buf)
-{
-    if (address_quote(buf, addr) < 0)
-        vstring_strcpy(buf, addr);
-    return vstring_str(buf);
+    status = check_domain_class(state, at + 1);
+    if (status == CHECK_DOMAIN_ERROR)
+        return -1;
+    return status == CHECK_DOMAIN_OURS && !routed;
 }
 
 /* check_unlisted_local - the local-domain test for mail_addr_find_opt() */
@@ -657,29 +698,35 @@ static int check_unlisted_local(const char *domain)
     return check_local_domain(check_unlisted_state, domain) == 1;
 }
 
-static int check_unlisted(CHECK *ck, const char *rcpt)
+static int check_unlisted(CHECK *ck, const char *addr, int is_sender)
 {
-    const char *at = strrchr(rcpt, '@');
-    const char *name = check_quote(rcpt, check_name);
+    const char *at = strrchr(addr, '@');
+    const char *name = check_quote(addr, check_name);
     const char *value;
     int status;
 
-    ck->unlisted_done = 1;
+    if (is_sender)
+        ck->unlisted_sender_done = 1;
+    else
+        ck->unlisted_done = 1;
+    if (is_sender && *addr == 0)
+        return CHECK_DUNNO;
     status = check_local_domain(ck->state, at ? at + 1 : "");
     if (status < 0)
         return check_lookup_failure(ck, name);
     if (status == 0 || check_local_rcpt_maps == NULL)
         return CHECK_DUNNO;
     check_unlisted_state = ck->state;
-    status = mail_addr_find_opt(check_local_rcpt_maps, rcpt, var_recipient_delimiter,
+    status = mail_addr_find_opt(check_local_rcpt_maps, addr, var_recipient_delimiter,
                                 check_unlisted_local, &value, NULL);
     if (status == DICT_STAT_FOUND)
         return CHECK_DUNNO;
     if (status == DICT_STAT_ERROR)
         return check_lookup_failure(ck, name);
-    return check_reject(ck, (int) var_unknown_local_recipient_reject_code, "5.1.1",
-                        "<%s>: Recipient address rejected: User unknown in local recipient table",
-                        name);
+    return check_reject(ck, (int) var_unknown_local_recipient_reject_code,
+                        is_sender ? "5.1.0" : "5.1.1",
+                        "<%s>: %s address rejected: User unknown in local recipient table", name,
+                        is_sender ? "Sender" : "Recipient");
 }
 
 /* check_fqdn - a domain in fully-qualified form (or an address literal) */
@@ -720,11 +767,72 @@ static int check_helo_valid(const char *helo)
     return valid_hostname_flags(helo, VALID_HOSTNAME_UNDERSCORE, 0);
 }
 
+static int check_non_fqdn(CHECK *ck, const char *addr, const char *class)
+{
+    const char *at = strrchr(addr, '@');
+
+    if (at && check_fqdn(at + 1))
+        return CHECK_DUNNO;
+    return check_reject(ck, (int) var_non_fqdn_reject_code, "5.5.2",
+                        "<%s>: %s address rejected: need fully-qualified address",
+                        check_quote(addr, check_name), class);
+}
+
+/* ---- SASL ---- */
+
+/* check_login_owned - 1 when login is among the names in owners */
+
+static int check_login_owned(const char *owners, const char *login)
+{
+    ARGV *names = argv_split(owners, ARGV_DELIM_LIST);
+    int found = 0;
+
+    for (int i = 0; !found && i < names->argc; i++)
+        found = strcasecmp(names->argv[i], login) == 0;
+    argv_free(names);
+    return found;
+}
+
+static int check_login_mismatch(CHECK *ck, int op)
+{
+    SMTPD_STATE *state = ck->state;
+    const char *sender = state->sender;
+    const char *user = state->sasl_username;
+    const char *owners = NULL;
+    const char *name;
+    int status;
+
+    if (!state->in_mail || *sender == 0)
+        return CHECK_DUNNO;
+    if (check_login_maps == NULL) {
+        msg_warn("%s: smtpd_sender_login_maps is empty; every sender has no owner",
+                 op == R_LOGIN_MISMATCH ? "reject_sender_login_mismatch" : "login mismatch check");
+    } else {
+        status = mail_addr_find(check_login_maps, sender, &owners, NULL);
+        if (status == DICT_STAT_ERROR)
+            return check_lookup_failure(ck, check_quote(sender, check_name));
+        if (status != DICT_STAT_FOUND)
+            owners = NULL;
+    }
+    name = check_quote(sender, check_name);
+    if (user != NULL && op != R_UNAUTH_LOGIN_MISMATCH) {
+        if (owners == NULL && op == R_KNOWN_LOGIN_MISMATCH)
+            return CHECK_DUNNO;
+        if (owners == NULL || !check_login_owned(owners, user))
+            return check_reject(ck, 553, "5.7.1",
+                                "<%s>: Sender address rejected: not owned by user %s", name, user);
+    }
+    if (user == NULL && op != R_AUTH_LOGIN_MISMATCH && owners != NULL)
+        return check_reject(ck, 553, "5.7.1", "<%s>: Sender address rejected: not logged in",
+                            name);
+    return CHECK_DUNNO;
+}
+
 /* ---- evaluation ---- */
 
 /* check_stage_name - who or what a generic reply of this stage is about */
 
-static const char *check_stage_name(CHECK *ck, const char **class)
+const char *check_stage_name(CHECK *ck, const char **class)
 {
     SMTPD_STATE *state = ck->state;
 
@@ -741,20 +849,40 @@ static const char *check_stage_name(CHECK *ck, const char **class)
     case STAGE_DATA:
         *class = "Data command";
         return state->where;
+    case STAGE_EOD:
+        *class = "End-of-data";
+        return state->where;
     default:
         *class = "Client host";
         return state->namaddr;
     }
 }
 
+static int check_class(CHECK *ck, RESTR *r)
+{
+    CHECK_CLASS *class = r->data;
+    int status;
+
+    if (class->list == NULL) {
+        msg_warn("restriction class \"%s\" is not defined", class->name);
+        return check_config_error(ck);
+    }
+    if (ck->depth >= CHECK_DEPTH_MAX) {
+        msg_warn("restriction class \"%s\": classes nested too deeply", class->name);
+        return check_config_error(ck);
+    }
+    ck->depth++;
+    status = check_list(ck, class->list);
+    ck->depth--;
+    return status;
+}
+
 static int check_one(CHECK *ck, RESTR *r)
 {
     SMTPD_STATE *state = ck->state;
-    VSTRING *qbuf;
-    int status = CHECK_DUNNO;
-    int match;
     const char *name;
     const char *class;
+    int match;
 
     switch (r->op) {
     case R_PERMIT:
@@ -769,7 +897,8 @@ static int check_one(CHECK *ck, RESTR *r)
                             name, class);
     case R_DEFER_IF_PERMIT:
         name = check_stage_name(ck, &class);
-        return check_defer_if_permit(ck, name, class, "defer_if_permit requested");
+        return check_defer_if_permit(ck, (int) var_defer_code, "4.7.1",
+                                     "<%s>: %s rejected: defer_if_permit requested", name, class);
     case R_DEFER_IF_REJECT:
         ck->dir = 1;
         return CHECK_DUNNO;
@@ -782,41 +911,33 @@ static int check_one(CHECK *ck, RESTR *r)
             return check_lookup_failure(ck, state->namaddr);
         return match ? CHECK_OK : CHECK_DUNNO;
     case R_PERMIT_SASL:
-        return CHECK_DUNNO;
+        return state->sasl_username ? CHECK_OK : CHECK_DUNNO;
     case R_CHECK_CLIENT:
-        return check_access_client(ck, r->maps);
+        check_client_names(state);
+        return check_access_client(ck, r->maps, check_session(state)->name, state->addr,
+                                   "Client host");
+    case R_CHECK_REVERSE:
+        check_client_names(state);
+        return check_access_client(ck, r->maps, check_session(state)->reverse_name, state->addr,
+                                   "Client host");
     case R_CHECK_HELO:
-        if (state->helo_name == NULL)
-            return CHECK_DUNNO;
-        {
-            int done = 0;
-
-            return check_access_domain(ck, r->maps, state->helo_name, MAPS_FIND_ALL,
-                                       state->helo_name, "Helo command", &done);
-        }
+        return check_access_helo(ck, r->maps);
     case R_CHECK_SENDER:
         if (!state->in_mail)
             return CHECK_DUNNO;
-        qbuf = vstring_alloc(100);
-        status = check_access_address(ck, r->maps, state->sender, check_quote(state->sender, qbuf),
-                                      "Sender address", 1);
-        vstring_free(qbuf);
-        return status;
+        return check_access_address(ck, r->maps, state->sender, "Sender address", 1);
     case R_CHECK_RCPT:
         if (ck->rcpt == NULL)
             return CHECK_DUNNO;
-        qbuf = vstring_alloc(100);
-        status = check_access_address(ck, r->maps, ck->rcpt, check_quote(ck->rcpt, qbuf),
-                                      "Recipient address", 0);
-        vstring_free(qbuf);
-        return status;
+        return check_access_address(ck, r->maps, ck->rcpt, "Recipient address", 0);
+    case R_CHECK_SASL:
+        if (state->sasl_username == NULL)
+            return CHECK_DUNNO;
+        return check_access_key_only(ck, r->maps, state->sasl_username, state->sasl_username,
+                                     "SASL login name");
     case R_UNKNOWN_CLIENT:
     case R_UNKNOWN_REVERSE:
-        if (strcmp(state->name, "unknown") != 0)
-            return CHECK_DUNNO;
-        return check_reject(ck, (int) var_unknown_client_reject_code, "4.7.25",
-                            "Client host rejected: cannot find your %shostname, [%s]",
-                            r->op == R_UNKNOWN_REVERSE ? "reverse " : "", state->addr);
+        return check_unknown_client(ck, r->op == R_UNKNOWN_REVERSE);
     case R_INVALID_HELO:
         if (state->helo_name == NULL || check_helo_valid(state->helo_name))
             return CHECK_DUNNO;
@@ -828,30 +949,33 @@ static int check_one(CHECK *ck, RESTR *r)
         return check_reject(ck, (int) var_non_fqdn_reject_code, "5.5.2",
                             "<%s>: Helo command rejected: need fully-qualified hostname",
                             state->helo_name);
+    case R_UNKNOWN_HELO:
+        return check_unknown_helo(ck);
     case R_NON_FQDN_SENDER:
         if (!state->in_mail || *state->sender == 0)
             return CHECK_DUNNO;
-        {
-            const char *at = strrchr(state->sender, '@');
-
-            if (at && check_fqdn(at + 1))
-                return CHECK_DUNNO;
-        }
-        return check_reject(ck, (int) var_non_fqdn_reject_code, "5.5.2",
-                            "<%s>: Sender address rejected: need fully-qualified address",
-                            check_quote(state->sender, check_name));
+        return check_non_fqdn(ck, state->sender, "Sender");
+    case R_UNKNOWN_SENDER_DOMAIN:
+        if (!state->in_mail || *state->sender == 0)
+            return CHECK_DUNNO;
+        return check_unknown_domain(ck, state->sender, 1);
+    case R_UNLISTED_SENDER:
+        if (!state->in_mail)
+            return CHECK_DUNNO;
+        return check_unlisted(ck, state->sender, 1);
+    case R_LOGIN_MISMATCH:
+    case R_AUTH_LOGIN_MISMATCH:
+    case R_UNAUTH_LOGIN_MISMATCH:
+    case R_KNOWN_LOGIN_MISMATCH:
+        return check_login_mismatch(ck, r->op);
     case R_NON_FQDN_RCPT:
         if (ck->rcpt == NULL)
             return CHECK_DUNNO;
-        {
-            const char *at = strrchr(ck->rcpt, '@');
-
-            if (at && check_fqdn(at + 1))
-                return CHECK_DUNNO;
-        }
-        return check_reject(ck, (int) var_non_fqdn_reject_code, "5.5.2",
-                            "<%s>: Recipient address rejected: need fully-qualified address",
-                            check_quote(ck->rcpt, check_name));
+        return check_non_fqdn(ck, ck->rcpt, "Recipient");
+    case R_UNKNOWN_RCPT_DOMAIN:
+        if (ck->rcpt == NULL)
+            return CHECK_DUNNO;
+        return check_unknown_domain(ck, ck->rcpt, 0);
     case R_REJECT_UNAUTH_DEST:
     case R_DEFER_UNAUTH_DEST:
     case R_PERMIT_AUTH_DEST:
@@ -872,11 +996,31 @@ static int check_one(CHECK *ck, RESTR *r)
     case R_UNLISTED_RCPT:
         if (ck->rcpt == NULL)
             return CHECK_DUNNO;
-        return check_unlisted(ck, ck->rcpt);
+        return check_unlisted(ck, ck->rcpt, 0);
+    case R_MULTI_RCPT_BOUNCE:
+        /* at RCPT: a recipient was accepted already; at DATA: more than one */
+        if (!state->in_mail || *state->sender != 0 || state->rcpt_count < (ck->rcpt ? 1 : 2))
+            return CHECK_DUNNO;
+        name = check_stage_name(ck, &class);
+        return check_reject(ck, (int) var_multi_recipient_bounce_reject_code, "5.5.3",
+                            "<%s>: %s rejected: Multi-recipient bounce", name, class);
     case R_UNAUTH_PIPELINING:
         if (!state->bad_pipelining)
             return CHECK_DUNNO;
         return check_reject(ck, 554, "5.5.0", "Error: SMTP protocol synchronization");
+    case R_PLAINTEXT:
+        if (state->tls_active)
+            return CHECK_DUNNO;
+        return check_reject(ck, (int) var_plaintext_reject_code, "4.7.1",
+                            "Session encryption is required");
+    case R_DNS_LIST:
+        return check_dns_list(ck, r);
+    case R_POLICY:
+        return check_policy(ck, r);
+    case R_SPF:
+        return check_spf(ck);
+    case R_CLASS:
+        return check_class(ck, r);
     default:
         msg_warn("%s: unknown restriction \"%s\"", "smtpd restrictions", r->name);
         return check_config_error(ck);
@@ -885,17 +1029,20 @@ static int check_one(CHECK *ck, RESTR *r)
 
 static int check_list(CHECK *ck, RESTR_LIST *list)
 {
-    ck->stage = list->stage;
-    for (int i = 0; i < list->count; i++) {
+    int saved_stage = ck->stage;
+    int status = CHECK_DUNNO;
+
+    if (list->stage != STAGE_INHERIT)
+        ck->stage = list->stage;
+    for (int i = 0; i < list->count && status == CHECK_DUNNO; i++) {
         ck->warn = ck->warn_next;
         ck->warn_next = 0;
-        int status = check_one(ck, &list->restr[i]);
-
+        status = check_one(ck, &list->restr[i]);
         ck->warn = 0;
-        if (status != CHECK_DUNNO)
-            return status;
     }
-    return CHECK_DUNNO;
+    if (list->stage == STAGE_INHERIT)
+        ck->stage = saved_stage;
+    return status;
 }
 
 static void check_start(CHECK *ck, SMTPD_STATE *state, const char *what, const char *rcpt,
@@ -943,12 +1090,27 @@ int smtpd_check_helo(SMTPD_STATE *state, VSTRING *reply)
 
 int smtpd_check_mail(SMTPD_STATE *state, VSTRING *reply)
 {
-    return check_stage(state, "MAIL", sender_restr, reply);
+    CHECK ck;
+    int status;
+
+    check_start(&ck, state, "MAIL", NULL, reply);
+    status = check_list(&ck, sender_restr);
+    if (status != CHECK_REJECT && var_smtpd_reject_unlisted_sender && !ck.unlisted_sender_done) {
+        ck.stage = STAGE_SENDER;
+        if (check_unlisted(&ck, state->sender, 1) == CHECK_REJECT)
+            status = CHECK_REJECT;
+    }
+    return check_finish(&ck, status);
 }
 
 int smtpd_check_data(SMTPD_STATE *state, VSTRING *reply)
 {
     return check_stage(state, state->where, data_restr, reply);
+}
+
+int smtpd_check_eod(SMTPD_STATE *state, VSTRING *reply)
+{
+    return check_stage(state, state->where, eod_restr, reply);
 }
 
 static int check_recipient(SMTPD_STATE *state, const char *what, const char *rcpt, VSTRING *reply)
@@ -963,13 +1125,20 @@ static int check_recipient(SMTPD_STATE *state, const char *what, const char *rcp
         for (int i = 0; i < 3; i++)
             if ((status = check_list(&ck, early[i])) == CHECK_REJECT)
                 return check_finish(&ck, status);
+        if (var_smtpd_reject_unlisted_sender && !ck.unlisted_sender_done && state->in_mail) {
+            ck.stage = STAGE_SENDER;
+            if ((status = check_unlisted(&ck, state->sender, 1)) == CHECK_REJECT)
+                return check_finish(&ck, status);
+        }
     }
     if ((status = check_list(&ck, relay_restr)) == CHECK_REJECT)
         return check_finish(&ck, status);
     if ((status = check_list(&ck, rcpt_restr)) == CHECK_REJECT)
         return check_finish(&ck, status);
-    if (var_smtpd_reject_unlisted_recipient && !ck.unlisted_done)
-        status = check_unlisted(&ck, rcpt);
+    if (var_smtpd_reject_unlisted_recipient && !ck.unlisted_done) {
+        ck.stage = STAGE_RCPT;
+        status = check_unlisted(&ck, rcpt, 0);
+    }
     return check_finish(&ck, status);
 }
 
