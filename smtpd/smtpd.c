@@ -104,6 +104,7 @@ void smtpd_mail_reset(SMTPD_STATE *state)
     state->err = 0;
     if (state->text)
         smtpd_text_reset(state->text);
+    smtpd_check_reset(state);       /* H15: restriction state of the transaction */
 }
 
 /* smtpd_reply_reject - send a restriction's verdict */
@@ -463,7 +464,11 @@ static int smtpd_content_end(SMTPD_STATE *state)
     int status;
 
     state->where = "END-OF-MESSAGE";
-    status = smtpd_data_finish(state, reply);
+    if (state->err == 0 && smtpd_check_eod(state, reply) == SMTPD_CHECK_REJECT) {
+        smtpd_data_abort(state);    /* H15: smtpd_end_of_data_restrictions */
+        status = -1;
+    } else
+        status = smtpd_data_finish(state, reply);
     smtpd_chat_text(state, vstring_str(reply));
     if (status == 0)
         state->error_count = state->junk_count = 0;
@@ -828,6 +833,7 @@ static void smtpd_service(VSTREAM *stream, const char *service, char **args)
     }
 
     smtpd_mail_reset(&state);
+    smtpd_check_session_end(&state);    /* H15 */
     smtpd_chat_disconnect_log(&state);
     smtpd_sasl_session_end(&state);
     smtpd_tls_session_end(&state);

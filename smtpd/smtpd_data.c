@@ -186,6 +186,7 @@ int smtpd_data_start(SMTPD_STATE *state, VSTRING *reply)
         return smtpd_data_fail(state, reply, "lost connection before the message content");
     state->act_size = 0;
     rec_put(state->cleanup, REC_TYPE_MESG, "", 0);
+    smtpd_check_headers(state);     /* H15: PREPEND and Received-SPF, above Received: */
     smtpd_received(state);
     return 0;
 }
