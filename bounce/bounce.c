@@ -48,7 +48,7 @@
 #include "mymalloc.h"
 #include "queue_id.h"
 
-#define BOUNCE_ENVID_MAX 100        /* RFC 3461: ENVID at most 100 characters */
+#define BOUNCE_ENVID_MAX 100 /* RFC 3461: ENVID at most 100 characters */
 
 static ARGV *bounce_classes;
 static VSTRING *bounce_double;
@@ -69,8 +69,8 @@ const char *bounce_double_sender(void)
     return vstring_str(bounce_double);
 }
 
-void bounce_info_init(BOUNCE_NOTICE_INFO *info, BOUNCE_REQUEST *req, BOUNCE_MESSAGE *msg,
-                      int kind, const char *recipient)
+void bounce_info_init(BOUNCE_NOTICE_INFO *info, BOUNCE_REQUEST *req, BOUNCE_MESSAGE *msg, int kind,
+                      const char *recipient)
 {
     const char *sender = vstring_str(req->sender);
     long lifetime = var_maximal_queue_lifetime;
@@ -89,11 +89,11 @@ void bounce_info_init(BOUNCE_NOTICE_INFO *info, BOUNCE_REQUEST *req, BOUNCE_MESS
     info->expired = (req->flags & BOUNCE_FLAG_EXPIRED) != 0;
     info->now = time(NULL);
     info->arrival = msg->arrival > 0 ? msg->arrival : info->now;
-    if ((*sender == 0 || strcasecmp(sender, bounce_double_sender()) == 0)
-        && var_bounce_queue_lifetime < lifetime)
+    if ((*sender == 0 || strcasecmp(sender, bounce_double_sender()) == 0) &&
+        var_bounce_queue_lifetime < lifetime)
         lifetime = var_bounce_queue_lifetime;
     if (kind == BOUNCE_NOTICE_DELAYED || kind == BOUNCE_NOTICE_DELAYED_COPY)
-        info->retry_until = info->arrival + (time_t) lifetime;
+        info->retry_until = info->arrival + (time_t)lifetime;
     info->size_limit = var_bounce_size_limit;
 }
 
@@ -130,7 +130,7 @@ static int bounce_text_ok(const VSTRING *text, size_t max, int ascii)
 {
     if (vstring_len(text) > max || strlen(vstring_str(text)) != vstring_len(text))
         return 0;
-    for (const unsigned char *cp = (const unsigned char *) vstring_str(text); *cp; cp++)
+    for (const unsigned char *cp = (const unsigned char *)vstring_str(text); *cp; cp++)
         if (*cp < 0x20 || *cp == 0x7f || (ascii && *cp >= 0x80))
             return 0;
     return 1;
@@ -144,8 +144,8 @@ static const char *bounce_request_check(const BOUNCE_REQUEST *req)
     const char *ret = vstring_str(req->dsn_ret);
     int known = 0;
 
-    if (strcmp(vstring_str(req->request), BOUNCE_REQ_FLUSH) != 0
-        && strcmp(vstring_str(req->request), BOUNCE_REQ_WARN) != 0)
+    if (strcmp(vstring_str(req->request), BOUNCE_REQ_FLUSH) != 0 &&
+        strcmp(vstring_str(req->request), BOUNCE_REQ_WARN) != 0)
         return "unknown request";
     for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++)
         if (strcmp(vstring_str(req->queue_name), queues[i]) == 0)
@@ -154,7 +154,7 @@ static const char *bounce_request_check(const BOUNCE_REQUEST *req)
         return "bad queue_name";
     if (!queue_id_ok(vstring_str(req->queue_id)))
         return "bad queue_id";
-    if (req->flags < 0 || (req->flags & ~(long) BOUNCE_FLAG_EXPIRED) != 0)
+    if (req->flags < 0 || (req->flags & ~(long)BOUNCE_FLAG_EXPIRED) != 0)
         return "bad flags";
     if (!bounce_text_ok(req->sender, ADDRESS_LENIENT_MAX, 0))
         return "bad sender";
@@ -176,23 +176,18 @@ static void bounce_service(VSTREAM *stream, const char *service, char **args)
     int status = BOUNCE_STAT_FAIL;
     int n;
 
-    (void) service;
-    (void) args;
-    vstream_set_timeout(stream, (int) var_ipc_timeout);
-    n = attr_scan(stream, ATTR_FLAG_MISSING,
-                  ATTR_GET_STR("request", req->request),
-                  ATTR_GET_INT("flags", &req->flags),
-                  ATTR_GET_STR("queue_name", req->queue_name),
-                  ATTR_GET_STR("queue_id", req->queue_id),
-                  ATTR_GET_STR("sender", req->sender),
-                  ATTR_GET_STR("dsn_envid", req->dsn_envid),
-                  ATTR_GET_STR("dsn_ret", req->dsn_ret),
-                  ATTR_GET_INT("smtputf8", &req->smtputf8),
-                  ATTR_END);
+    (void)service;
+    (void)args;
+    vstream_set_timeout(stream, (int)var_ipc_timeout);
+    n = attr_scan(stream, ATTR_FLAG_MISSING, ATTR_GET_STR("request", req->request),
+                  ATTR_GET_INT("flags", &req->flags), ATTR_GET_STR("queue_name", req->queue_name),
+                  ATTR_GET_STR("queue_id", req->queue_id), ATTR_GET_STR("sender", req->sender),
+                  ATTR_GET_STR("dsn_envid", req->dsn_envid), ATTR_GET_STR("dsn_ret", req->dsn_ret),
+                  ATTR_GET_INT("smtputf8", &req->smtputf8), ATTR_END);
     if (n < 0) {
         /* attr_scan() logged what was wrong; answer while the stream works */
         if (!vstream_feof(stream) && !vstream_ferror(stream) && !vstream_ftimeout(stream))
-            (void) attr_print(stream, ATTR_INT("status", BOUNCE_STAT_FAIL), ATTR_END);
+            (void)attr_print(stream, ATTR_INT("status", BOUNCE_STAT_FAIL), ATTR_END);
         bounce_request_free(req);
         return;
     }
@@ -204,8 +199,8 @@ static void bounce_service(VSTREAM *stream, const char *service, char **args)
         status = bounce_delay(req);
     }
     if (msg_verbose)
-        msg_info("%s: %s request: status %d", vstring_str(req->queue_id),
-                 vstring_str(req->request), status);
+        msg_info("%s: %s request: status %d", vstring_str(req->queue_id), vstring_str(req->request),
+                 status);
     if (attr_print(stream, ATTR_INT("status", status), ATTR_END) != 0)
         msg_warn("%s: cannot send the reply: %m", vstring_str(req->queue_id));
     bounce_request_free(req);
@@ -215,8 +210,8 @@ static void bounce_service(VSTREAM *stream, const char *service, char **args)
 
 static void bounce_pre_init(const char *service, char **args)
 {
-    (void) service;
-    (void) args;
+    (void)service;
+    (void)args;
     tzset();
 }
 
@@ -224,8 +219,8 @@ static void bounce_pre_init(const char *service, char **args)
 
 static void bounce_post_init(const char *service, char **args)
 {
-    (void) service;
-    (void) args;
+    (void)service;
+    (void)args;
     bounce_classes = argv_split(var_notify_classes ? var_notify_classes : "", ARGV_DELIM_LIST);
     bounce_double = vstring_alloc(100);
     vstring_sprintf(bounce_double, "%s@%s", var_double_bounce_sender, var_myhostname);

@@ -61,8 +61,8 @@ static int bounce_delay_notices(BOUNCE_REQUEST *req, BOUNCE_NOTES *pending, BOUN
 
     if (bounce_notify_class("delay") && *var_delay_notice_recipient) {
         bounce_info_init(&info, req, msg, BOUNCE_NOTICE_DELAYED_COPY, var_delay_notice_recipient);
-        if (bounce_post(&info, bounce_double_sender(), pending, msg, "postmaster delay")
-            == BOUNCE_POST_TEMP)
+        if (bounce_post(&info, bounce_double_sender(), pending, msg, "postmaster delay") ==
+            BOUNCE_POST_TEMP)
             return BOUNCE_STAT_FAIL;
     }
     if (*sender == 0 || strcasecmp(sender, bounce_double_sender()) == 0)

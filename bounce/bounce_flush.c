@@ -60,20 +60,20 @@ static int bounce_flush_notices(BOUNCE_REQUEST *req, BOUNCE_NOTES *notes, BOUNCE
     if (*sender == 0) {
         if (*var_2bounce_notice_recipient == 0) {
             msg_info("%s: undeliverable notification discarded (2bounce_notice_recipient is "
-                     "empty)", queue_id);
+                     "empty)",
+                     queue_id);
             return BOUNCE_STAT_OK;
         }
         bounce_info_init(&info, req, msg, BOUNCE_NOTICE_UNDELIVERABLE,
                          var_2bounce_notice_recipient);
-        status = bounce_post(&info, bounce_double_sender(), notes, msg,
-                             "postmaster non-delivery");
+        status = bounce_post(&info, bounce_double_sender(), notes, msg, "postmaster non-delivery");
         return status == BOUNCE_POST_TEMP ? BOUNCE_STAT_FAIL : BOUNCE_STAT_OK;
     }
 
     if (bounce_notify_class("bounce") && *var_bounce_notice_recipient) {
         bounce_info_init(&info, req, msg, BOUNCE_NOTICE_FAILED_COPY, var_bounce_notice_recipient);
-        if (bounce_post(&info, bounce_double_sender(), notes, msg, "postmaster non-delivery")
-            == BOUNCE_POST_TEMP)
+        if (bounce_post(&info, bounce_double_sender(), notes, msg, "postmaster non-delivery") ==
+            BOUNCE_POST_TEMP)
             return BOUNCE_STAT_FAIL;
     }
 
@@ -91,13 +91,12 @@ static int bounce_flush_notices(BOUNCE_REQUEST *req, BOUNCE_NOTES *notes, BOUNCE
     if (status == BOUNCE_POST_PERM) {
         if (*var_2bounce_notice_recipient == 0) {
             msg_warn("%s: the sender notification was refused and 2bounce_notice_recipient "
-                     "is empty: the failure is only logged", queue_id);
+                     "is empty: the failure is only logged",
+                     queue_id);
             return BOUNCE_STAT_OK;
         }
-        bounce_info_init(&info, req, msg, BOUNCE_NOTICE_FAILED_COPY,
-                         var_2bounce_notice_recipient);
-        status = bounce_post(&info, bounce_double_sender(), notes, msg,
-                             "postmaster non-delivery");
+        bounce_info_init(&info, req, msg, BOUNCE_NOTICE_FAILED_COPY, var_2bounce_notice_recipient);
+        status = bounce_post(&info, bounce_double_sender(), notes, msg, "postmaster non-delivery");
         if (status == BOUNCE_POST_TEMP)
             return BOUNCE_STAT_FAIL;
     }
@@ -119,8 +118,7 @@ int bounce_flush(BOUNCE_REQUEST *req)
         return BOUNCE_STAT_OK;
     }
     if (notes->count == 0) {
-        msg_warn("%s: no readable note in %s/%s; removing it", queue_id, BOUNCE_LOG_DIR,
-                 queue_id);
+        msg_warn("%s: no readable note in %s/%s; removing it", queue_id, BOUNCE_LOG_DIR, queue_id);
         status = BOUNCE_STAT_OK;
     } else if (strcasecmp(vstring_str(req->sender), bounce_double_sender()) == 0) {
         msg_warn("%s: undeliverable postmaster notification discarded", queue_id);
@@ -131,8 +129,8 @@ int bounce_flush(BOUNCE_REQUEST *req)
         bounce_message_close(&msg);
     }
     bounce_notes_free(notes, 1);
-    if (status == BOUNCE_STAT_OK && deliver_note_remove(BOUNCE_LOG_DIR, queue_id) < 0
-        && errno != ENOENT)
+    if (status == BOUNCE_STAT_OK && deliver_note_remove(BOUNCE_LOG_DIR, queue_id) < 0 &&
+        errno != ENOENT)
         status = BOUNCE_STAT_FAIL;
     return status;
 }

@@ -34,7 +34,7 @@
 #include "rec.h"
 #include "safe_open.h"
 
-#define BOUNCE_ENVELOPE_REC_MAX (1024 * 1024)     /* bytes of one envelope record */
+#define BOUNCE_ENVELOPE_REC_MAX (1024 * 1024) /* bytes of one envelope record */
 
 void bounce_message_open(BOUNCE_MESSAGE *msg, const char *queue_name, const char *queue_id)
 {
@@ -63,18 +63,19 @@ void bounce_message_open(BOUNCE_MESSAGE *msg, const char *queue_name, const char
         }
         if (type < 0 || type == REC_TYPE_END || type == REC_TYPE_XTRA) {
             msg_warn("%s: malformed queue file envelope; returning the notice without the "
-                     "message", queue_id);
+                     "message",
+                     queue_id);
             vstream_fclose(msg->fp);
             msg->fp = NULL;
             break;
         }
         if (type == REC_TYPE_TIME) {
-            msg->arrival = (time_t) strtoll(vstring_str(buf), NULL, 10);
+            msg->arrival = (time_t)strtoll(vstring_str(buf), NULL, 10);
         } else if (type == REC_TYPE_ATTR) {
             const char *name, *value;
 
-            if (rec_attr_split(buf, &name, &value) == 0
-                && strcmp(name, CLEANUP_ATTR_ENCODING) == 0 && strcasecmp(value, "8bit") == 0)
+            if (rec_attr_split(buf, &name, &value) == 0 &&
+                strcmp(name, CLEANUP_ATTR_ENCODING) == 0 && strcasecmp(value, "8bit") == 0)
                 msg->eight_bit = 1;
         }
     }
@@ -98,7 +99,7 @@ int bounce_message_pending(BOUNCE_MESSAGE *msg, off_t offset)
         return 1;
     if (type == REC_TYPE_DONE)
         return 0;
-    msg_warn("%s: no recipient record at offset %lld", vstream_path(msg->fp), (long long) offset);
+    msg_warn("%s: no recipient record at offset %lld", vstream_path(msg->fp), (long long)offset);
     return -1;
 }
 

@@ -44,7 +44,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 
-#define BOUNCE_NOTES_MAX 100000     /* recipients listed in one notice */
+#define BOUNCE_NOTES_MAX 100000 /* recipients listed in one notice */
 
 BOUNCE_NOTES *bounce_notes_alloc(void)
 {
@@ -52,7 +52,7 @@ BOUNCE_NOTES *bounce_notes_alloc(void)
 
     notes->size = 10;
     notes->count = 0;
-    notes->notes = mymalloc(sizeof(*notes->notes) * (size_t) notes->size);
+    notes->notes = mymalloc(sizeof(*notes->notes) * (size_t)notes->size);
     return notes;
 }
 
@@ -60,7 +60,7 @@ void bounce_notes_add(BOUNCE_NOTES *notes, DELIVER_NOTE *note)
 {
     if (notes->count >= notes->size) {
         notes->size *= 2;
-        notes->notes = myrealloc(notes->notes, sizeof(*notes->notes) * (size_t) notes->size);
+        notes->notes = myrealloc(notes->notes, sizeof(*notes->notes) * (size_t)notes->size);
     }
     notes->notes[notes->count++] = note;
 }
@@ -102,9 +102,9 @@ BOUNCE_NOTES *bounce_notes_read(const char *dir, const char *queue_id, int how)
     while (deliver_note_read(fp, note) > 0) {
         HTABLE_INFO *ht;
 
-        vstring_sprintf(key, "%lld:%s", (long long) note->offset, note->recipient);
+        vstring_sprintf(key, "%lld:%s", (long long)note->offset, note->recipient);
         if ((ht = htable_locate(seen, vstring_str(key))) != NULL) {
-            DELIVER_NOTE **slot = notes->notes + (long) ht->value;
+            DELIVER_NOTE **slot = notes->notes + (long)ht->value;
 
             if (how == BOUNCE_NOTES_ALL || note->time >= (*slot)->time) {
                 deliver_note_free(*slot);
@@ -116,7 +116,7 @@ BOUNCE_NOTES *bounce_notes_read(const char *dir, const char *queue_id, int how)
             dropped++;
             continue;
         }
-        htable_enter(seen, vstring_str(key), (void *) (long) notes->count);
+        htable_enter(seen, vstring_str(key), (void *)(long)notes->count);
         bounce_notes_add(notes, bounce_note_copy(note));
     }
     if (vstream_ferror(fp)) {

@@ -45,31 +45,31 @@
 #include "rec.h"
 #include "smtpd_cmd.h"
 
-#define BN_FOLD_WIDTH 76        /* columns of a folded header line */
-#define BN_TEXT_WIDTH 72        /* columns of a text line */
-#define BN_HARD_WIDTH 900       /* longest generated line, whatever the input */
-#define BN_BOUNDARY_MAX 70      /* RFC 2046 */
+#define BN_FOLD_WIDTH 76   /* columns of a folded header line */
+#define BN_TEXT_WIDTH 72   /* columns of a text line */
+#define BN_HARD_WIDTH 900  /* longest generated line, whatever the input */
+#define BN_BOUNDARY_MAX 70 /* RFC 2046 */
 #define BN_BOUNDARY_TRIES 20
 
 /* what the first pass over the content learns */
 typedef struct BN_SCAN {
-    int ok;                     /* readable up to XTRA */
-    size_t total;               /* bytes, one per line end */
-    size_t header_len;          /* bytes before the empty line that ends the headers */
-    size_t header_fit;          /* the last header start at most size_limit */
-    int header_8bit;            /* 8-bit bytes in the headers */
-    int any_8bit;               /* anywhere */
-    int collide;                /* a line starts with "--" and the boundary */
+    int ok;            /* readable up to XTRA */
+    size_t total;      /* bytes, one per line end */
+    size_t header_len; /* bytes before the empty line that ends the headers */
+    size_t header_fit; /* the last header start at most size_limit */
+    int header_8bit;   /* 8-bit bytes in the headers */
+    int any_8bit;      /* anywhere */
+    int collide;       /* a line starts with "--" and the boundary */
 } BN_SCAN;
 
 typedef struct BN_STATE {
     VSTREAM *out;
     const BOUNCE_NOTICE_INFO *info;
-    int utf8;                   /* keep UTF-8 in generated text */
-    int err;                    /* a write failed */
-    VSTRING *line;              /* the line being written */
-    VSTRING *clean;             /* bn_clean() output */
-    VSTRING *addr;              /* address scratch */
+    int utf8;       /* keep UTF-8 in generated text */
+    int err;        /* a write failed */
+    VSTRING *line;  /* the line being written */
+    VSTRING *clean; /* bn_clean() output */
+    VSTRING *addr;  /* address scratch */
     VSTRING *tmp;
 } BN_STATE;
 
@@ -108,7 +108,7 @@ static int bn_is_copy(int kind)
 static const char *bn_clean(VSTRING *out, const char *text, int utf8)
 {
     vstring_reset(out);
-    for (const unsigned char *cp = (const unsigned char *) text; *cp; cp++) {
+    for (const unsigned char *cp = (const unsigned char *)text; *cp; cp++) {
         if (*cp < 0x20 || *cp == 0x7f)
             vstring_addch(out, ' ');
         else if (*cp >= 0x80 && !utf8)
@@ -121,7 +121,7 @@ static const char *bn_clean(VSTRING *out, const char *text, int utf8)
 
 static int bn_has_8bit(const char *text)
 {
-    for (const unsigned char *cp = (const unsigned char *) text; *cp; cp++)
+    for (const unsigned char *cp = (const unsigned char *)text; *cp; cp++)
         if (*cp >= 0x80)
             return 1;
     return 0;
@@ -146,8 +146,7 @@ static void bn_put(BN_STATE *state, const char *text, size_t len)
         state->err = 1;
 }
 
-static void __attribute__((format(printf, 2, 3))) bn_printf(BN_STATE *state, const char *fmt,
-                                                             ...)
+static void __attribute__((format(printf, 2, 3))) bn_printf(BN_STATE *state, const char *fmt, ...)
 {
     va_list ap;
 
@@ -189,7 +188,7 @@ static void bn_fill(BN_STATE *state, const char *text, size_t width, const char 
             if (brk == 0) {
                 const char *sp = strchr(cp + avail, ' ');
 
-                brk = sp ? (size_t) (sp - cp) : len;
+                brk = sp ? (size_t)(sp - cp) : len;
             }
             if (brk > BN_HARD_WIDTH)
                 brk = BN_HARD_WIDTH;
@@ -263,13 +262,13 @@ void bounce_notice_diagnostic(const DELIVER_NOTE *note, VSTRING *mta, VSTRING *d
 
     vstring_reset(mta);
     if (open && open > relay && close && (close[1] == 0 || close[1] == ':'))
-        vstring_sprintf(mta, "dns; %.*s", (int) (open - relay), relay);
+        vstring_sprintf(mta, "dns; %.*s", (int)(open - relay), relay);
 
     if ((said = strstr(reason, " said: ")) != NULL)
         reply = said + 7;
-    else if ((reason[0] == '4' || reason[0] == '5') && isdigit((unsigned char) reason[1])
-             && isdigit((unsigned char) reason[2])
-             && (reason[3] == ' ' || reason[3] == '-' || reason[3] == 0))
+    else if ((reason[0] == '4' || reason[0] == '5') && isdigit((unsigned char)reason[1]) &&
+             isdigit((unsigned char)reason[2]) &&
+             (reason[3] == ' ' || reason[3] == '-' || reason[3] == 0))
         reply = reason;
     if (reply == NULL) {
         vstring_sprintf(diag, "X-Postern; %s", reason);
@@ -283,9 +282,9 @@ void bounce_notice_diagnostic(const DELIVER_NOTE *note, VSTRING *mta, VSTRING *d
         for (const char *cp = reply; (cp = strstr(cp, " (in reply to ")) != NULL; cp++)
             paren = cp;
         if (paren && strstr(paren, " command)") == reply + len - 9)
-            len = (size_t) (paren - reply);
+            len = (size_t)(paren - reply);
     }
-    vstring_sprintf(diag, "smtp; %.*s", (int) len, reply);
+    vstring_sprintf(diag, "smtp; %.*s", (int)len, reply);
 }
 
 /* ---------------------------------------------------------------- */
@@ -323,7 +322,7 @@ static int bn_scan(VSTREAM *content, off_t offset, const char *boundary, size_t 
         int eight = 0;
 
         for (size_t i = 0; i < len; i++)
-            if ((unsigned char) data[i] >= 0x80)
+            if ((unsigned char)data[i] >= 0x80)
                 eight = 1;
         if (line_start && in_header) {
             if (type == REC_TYPE_NORM && len == 0) {
@@ -342,11 +341,11 @@ static int bn_scan(VSTREAM *content, off_t offset, const char *boundary, size_t 
         if (line_start)
             vstring_reset(head);
         if (vstring_len(head) < blen + 2)
-            vstring_memcat(head, data, len < blen + 2 - vstring_len(head)
-                                       ? len : blen + 2 - vstring_len(head));
-        if (vstring_len(head) == blen + 2 && !scan->collide
-            && memcmp(vstring_str(head), "--", 2) == 0
-            && memcmp(vstring_str(head) + 2, boundary, blen) == 0)
+            vstring_memcat(head, data,
+                           len < blen + 2 - vstring_len(head) ? len : blen + 2 - vstring_len(head));
+        if (vstring_len(head) == blen + 2 && !scan->collide &&
+            memcmp(vstring_str(head), "--", 2) == 0 &&
+            memcmp(vstring_str(head) + 2, boundary, blen) == 0)
             scan->collide = 1;
         scan->total += len + (type == REC_TYPE_NORM);
         line_start = (type == REC_TYPE_NORM);
@@ -393,7 +392,7 @@ static void bn_copy(BN_STATE *state, VSTREAM *content, off_t offset, size_t limi
         line_start = (type == REC_TYPE_NORM);
     }
     if (!line_start)
-        bn_put(state, "", 0);                   /* end the cut line */
+        bn_put(state, "", 0); /* end the cut line */
 out:
     vstring_free(buf);
 }
@@ -406,13 +405,12 @@ static void bn_recipient_line(BN_STATE *state, const DELIVER_NOTE *note)
     VSTRING *text = vstring_alloc(200);
 
     vstring_sprintf(text, "<%s>", bn_quote(state, note->recipient));
-    if (note->orig_recipient && *note->orig_recipient
-        && strcasecmp(note->orig_recipient, note->recipient) != 0)
+    if (note->orig_recipient && *note->orig_recipient &&
+        strcasecmp(note->orig_recipient, note->recipient) != 0)
         vstring_sprintf_append(text, " (original address <%s>)",
                                bn_quote(state, note->orig_recipient));
     vstring_sprintf_append(text, ": %s", *note->reason ? note->reason : "no reason given");
-    bn_fill(state, bn_clean(state->clean, vstring_str(text), state->utf8), BN_TEXT_WIDTH,
-            "    ");
+    bn_fill(state, bn_clean(state->clean, vstring_str(text), state->utf8), BN_TEXT_WIDTH, "    ");
     bn_put(state, "", 0);
     vstring_free(text);
 }
@@ -437,9 +435,11 @@ static void bn_text_part(BN_STATE *state, int count, DELIVER_NOTE *const *notes,
                        "reason is given for each address.");
         break;
     case BOUNCE_NOTICE_FAILED_COPY:
-        vstring_sprintf(text, "For the postmaster: a message from %s could not be delivered "
-                              "to the recipients listed at the end of this notice. The headers "
-                              "of the message are attached.", vstring_str(sender));
+        vstring_sprintf(text,
+                        "For the postmaster: a message from %s could not be delivered "
+                        "to the recipients listed at the end of this notice. The headers "
+                        "of the message are attached.",
+                        vstring_str(sender));
         bn_para(state, vstring_str(text));
         break;
     case BOUNCE_NOTICE_UNDELIVERABLE:
@@ -454,30 +454,36 @@ static void bn_text_part(BN_STATE *state, int count, DELIVER_NOTE *const *notes,
                        "end of this notice, and the mail system is still trying.");
         break;
     case BOUNCE_NOTICE_DELAYED_COPY:
-        vstring_sprintf(text, "For the postmaster: a message from %s has not been delivered "
-                              "yet to the recipients listed at the end of this notice; the "
-                              "mail system is still trying. The headers of the message are "
-                              "attached.", vstring_str(sender));
+        vstring_sprintf(text,
+                        "For the postmaster: a message from %s has not been delivered "
+                        "yet to the recipients listed at the end of this notice; the "
+                        "mail system is still trying. The headers of the message are "
+                        "attached.",
+                        vstring_str(sender));
         bn_para(state, vstring_str(text));
         break;
     }
     if (bn_is_delay(info->kind) && info->retry_until > 0) {
-        vstring_sprintf(text, "Delivery will be tried until %s. If it has not succeeded by "
-                              "then, the message will be returned to its sender.",
+        vstring_sprintf(text,
+                        "Delivery will be tried until %s. If it has not succeeded by "
+                        "then, the message will be returned to its sender.",
                         bn_date(date, info->retry_until));
         bn_para(state, vstring_str(text));
     }
     if (info->expired && !bn_is_delay(info->kind)) {
-        bn_duration(date, (long) (info->now - info->arrival));
-        vstring_sprintf(text, "The message was given up after %s in the queue, the longest "
-                              "time the mail system keeps trying.", vstring_str(date));
+        bn_duration(date, (long)(info->now - info->arrival));
+        vstring_sprintf(text,
+                        "The message was given up after %s in the queue, the longest "
+                        "time the mail system keeps trying.",
+                        vstring_str(date));
         bn_para(state, vstring_str(text));
     }
     if (!returned) {
         bn_para(state, "The original message could not be read, so it is not attached.");
     } else if (too_big) {
-        vstring_sprintf(text, "The message is larger than the %ld bytes that are returned "
-                              "with a notice, so only its headers are attached.",
+        vstring_sprintf(text,
+                        "The message is larger than the %ld bytes that are returned "
+                        "with a notice, so only its headers are attached.",
                         info->size_limit);
         bn_para(state, vstring_str(text));
     } else if (info->kind == BOUNCE_NOTICE_FAILED && !whole) {
@@ -488,8 +494,10 @@ static void bn_text_part(BN_STATE *state, int count, DELIVER_NOTE *const *notes,
         bn_para(state, "The headers of the message are too large to be returned in full; "
                        "the attached headers are cut.");
     if (info->kind == BOUNCE_NOTICE_FAILED || info->kind == BOUNCE_NOTICE_DELAYED) {
-        vstring_sprintf(text, "For help, write to the postmaster of %s and include this notice "
-                              "(the attached message may be left out).", info->hostname);
+        vstring_sprintf(text,
+                        "For help, write to the postmaster of %s and include this notice "
+                        "(the attached message may be left out).",
+                        info->hostname);
         bn_para(state, vstring_str(text));
     }
     vstring_sprintf(text, "-- The %s mail system", info->mail_name);
@@ -550,17 +558,17 @@ static void bn_orig_field(BN_STATE *state, const DELIVER_NOTE *note)
         VSTRING *addr = vstring_alloc(100);
         VSTRING *value = vstring_alloc(100);
 
-        vstring_strncpy(type, orcpt, (size_t) (semi - orcpt));
-        if (strcasecmp(vstring_str(type), "rfc822") != 0
-            || smtpd_xtext_decode(addr, semi + 1, strlen(semi + 1)) < 0)
+        vstring_strncpy(type, orcpt, (size_t)(semi - orcpt));
+        if (strcasecmp(vstring_str(type), "rfc822") != 0 ||
+            smtpd_xtext_decode(addr, semi + 1, strlen(semi + 1)) < 0)
             vstring_strcpy(addr, semi + 1);
         vstring_sprintf(value, "%s; %s", vstring_str(type), vstring_str(addr));
         bn_header(state, "Original-Recipient", vstring_str(value));
         vstring_free(type);
         vstring_free(addr);
         vstring_free(value);
-    } else if (note->orig_recipient && *note->orig_recipient
-               && strcasecmp(note->orig_recipient, note->recipient) != 0) {
+    } else if (note->orig_recipient && *note->orig_recipient &&
+               strcasecmp(note->orig_recipient, note->recipient) != 0) {
         bn_address_field(state, "Original-Recipient", note->orig_recipient);
     }
 }
@@ -614,12 +622,12 @@ static void bn_boundary(VSTRING *out, const BOUNCE_NOTICE_INFO *info, int try)
 {
     const char *id = info->notice_id && *info->notice_id ? info->notice_id : info->queue_id;
 
-    vstring_sprintf(out, "%s.%ld/%s", id, (long) info->now, info->hostname);
+    vstring_sprintf(out, "%s.%ld/%s", id, (long)info->now, info->hostname);
     if (try > 0)
         vstring_sprintf_append(out, "=_%d", try);
     /* keep bchars only (RFC 2046), at most BN_BOUNDARY_MAX */
     for (char *cp = vstring_str(out); *cp; cp++)
-        if (!isalnum((unsigned char) *cp) && strchr("'()+_,-./:=?", *cp) == NULL)
+        if (!isalnum((unsigned char)*cp) && strchr("'()+_,-./:=?", *cp) == NULL)
             *cp = '_';
     if (try > 0 && vstring_len(out) > BN_BOUNDARY_MAX) {
         /* keep the variant suffix when the name must be cut */
@@ -634,16 +642,15 @@ static void bn_boundary(VSTRING *out, const BOUNCE_NOTICE_INFO *info, int try)
     }
 }
 
-int bounce_notice_write(VSTREAM *out, const BOUNCE_NOTICE_INFO *info,
-                        DELIVER_NOTE *const *notes, int count, VSTREAM *content,
-                        off_t offset)
+int bounce_notice_write(VSTREAM *out, const BOUNCE_NOTICE_INFO *info, DELIVER_NOTE *const *notes,
+                        int count, VSTREAM *content, off_t offset)
 {
     BN_STATE state;
     BN_SCAN scan;
     VSTRING *boundary = vstring_alloc(BN_BOUNDARY_MAX + 1);
     VSTRING *date = vstring_alloc(60);
     VSTRING *value = vstring_alloc(100);
-    size_t limit = info->size_limit > 0 ? (size_t) info->size_limit : 0;
+    size_t limit = info->size_limit > 0 ? (size_t)info->size_limit : 0;
     int returned = 0;
     int whole = 0;
     int too_big = 0;
@@ -672,14 +679,15 @@ int bounce_notice_write(VSTREAM *out, const BOUNCE_NOTICE_INFO *info,
         }
         if (scan.ok && scan.collide) {
             msg_warn("%s: no MIME boundary found that the message does not use; not returning "
-                     "it", info->queue_id);
+                     "it",
+                     info->queue_id);
             scan.ok = 0;
         }
     }
     if (scan.ok) {
         returned = 1;
-        whole = (info->kind == BOUNCE_NOTICE_FAILED || info->kind == BOUNCE_NOTICE_UNDELIVERABLE)
-                && strcasecmp(info->dsn_ret ? info->dsn_ret : "", "HDRS") != 0;
+        whole = (info->kind == BOUNCE_NOTICE_FAILED || info->kind == BOUNCE_NOTICE_UNDELIVERABLE) &&
+                strcasecmp(info->dsn_ret ? info->dsn_ret : "", "HDRS") != 0;
         if (whole && scan.total > limit) {
             whole = 0;
             too_big = 1;
@@ -716,8 +724,8 @@ int bounce_notice_write(VSTREAM *out, const BOUNCE_NOTICE_INFO *info,
 
     /* 2: the report */
     bn_printf(&state, "--%s", vstring_str(boundary));
-    bn_header(&state, "Content-Description", bn_is_delay(info->kind) ? "Delay report"
-                                                                    : "Delivery report");
+    bn_header(&state, "Content-Description",
+              bn_is_delay(info->kind) ? "Delay report" : "Delivery report");
     bn_header(&state, "Content-Type",
               state.utf8 ? "message/global-delivery-status" : "message/delivery-status");
     if (state.utf8)
@@ -734,7 +742,7 @@ int bounce_notice_write(VSTREAM *out, const BOUNCE_NOTICE_INFO *info,
             type = state.utf8 ? "message/global" : "message/rfc822";
         } else {
             bn_header(&state, "Content-Description",
-                      bn_is_delay(info->kind) ? "Delayed Message Headers"
+                      bn_is_delay(info->kind)  ? "Delayed Message Headers"
                       : bn_is_copy(info->kind) ? "Undelivered Message Headers"
                                                : "Message Headers");
             type = state.utf8 ? "message/global-headers" : "text/rfc822-headers";

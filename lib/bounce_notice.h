@@ -59,35 +59,34 @@
 #include "vstring.h"
 
 /* kinds of notice */
-#define BOUNCE_NOTICE_FAILED 1          /* non-delivery notice, to the sender */
-#define BOUNCE_NOTICE_FAILED_COPY 2     /* its postmaster copy */
-#define BOUNCE_NOTICE_UNDELIVERABLE 3   /* a failed notice (sender <>), to the postmaster */
-#define BOUNCE_NOTICE_DELAYED 4         /* delay warning, to the sender */
-#define BOUNCE_NOTICE_DELAYED_COPY 5    /* its postmaster copy */
+#define BOUNCE_NOTICE_FAILED 1        /* non-delivery notice, to the sender */
+#define BOUNCE_NOTICE_FAILED_COPY 2   /* its postmaster copy */
+#define BOUNCE_NOTICE_UNDELIVERABLE 3 /* a failed notice (sender <>), to the postmaster */
+#define BOUNCE_NOTICE_DELAYED 4       /* delay warning, to the sender */
+#define BOUNCE_NOTICE_DELAYED_COPY 5  /* its postmaster copy */
 
 #define BOUNCE_NOTICE_REC_MAX (1024 * 1024) /* bytes of one content record read */
 
 typedef struct BOUNCE_NOTICE_INFO {
-    int kind;                   /* BOUNCE_NOTICE_* */
-    const char *hostname;       /* $myhostname: From:, Reporting-MTA */
-    const char *mail_name;      /* $mail_name */
-    const char *recipient;      /* the notice's own recipient (To:), internal form */
-    const char *notice_id;      /* the notice's queue ID ("" when unknown) */
-    const char *queue_id;       /* the message reported on */
-    const char *sender;         /* its envelope sender, internal form, "" = <> */
-    const char *dsn_envid;      /* its DSN ENVID, decoded, "" when none */
-    const char *dsn_ret;        /* "FULL", "HDRS" or "" */
-    int smtputf8;               /* the message was sent with SMTPUTF8 */
-    int expired;                /* failed because it stayed too long in the queue */
-    time_t arrival;             /* when it arrived */
-    time_t now;                 /* Date: of the notice */
-    time_t retry_until;         /* delay notices: Will-Retry-Until; 0 = leave out */
-    long size_limit;            /* $bounce_size_limit */
+    int kind;              /* BOUNCE_NOTICE_* */
+    const char *hostname;  /* $myhostname: From:, Reporting-MTA */
+    const char *mail_name; /* $mail_name */
+    const char *recipient; /* the notice's own recipient (To:), internal form */
+    const char *notice_id; /* the notice's queue ID ("" when unknown) */
+    const char *queue_id;  /* the message reported on */
+    const char *sender;    /* its envelope sender, internal form, "" = <> */
+    const char *dsn_envid; /* its DSN ENVID, decoded, "" when none */
+    const char *dsn_ret;   /* "FULL", "HDRS" or "" */
+    int smtputf8;          /* the message was sent with SMTPUTF8 */
+    int expired;           /* failed because it stayed too long in the queue */
+    time_t arrival;        /* when it arrived */
+    time_t now;            /* Date: of the notice */
+    time_t retry_until;    /* delay notices: Will-Retry-Until; 0 = leave out */
+    long size_limit;       /* $bounce_size_limit */
 } BOUNCE_NOTICE_INFO;
 
-int bounce_notice_write(VSTREAM *out, const BOUNCE_NOTICE_INFO *info,
-                        DELIVER_NOTE *const *notes, int count, VSTREAM *content,
-                        off_t offset);
+int bounce_notice_write(VSTREAM *out, const BOUNCE_NOTICE_INFO *info, DELIVER_NOTE *const *notes,
+                        int count, VSTREAM *content, off_t offset);
 void bounce_notice_diagnostic(const DELIVER_NOTE *note, VSTRING *mta, VSTRING *diag);
 const char *bounce_notice_subject(int kind);
 

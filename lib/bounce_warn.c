@@ -43,7 +43,7 @@ int bounce_warn_due(time_t arrival, time_t now)
 {
     if (var_delay_warning_time <= 0)
         return 0;
-    return now - arrival >= (time_t) var_delay_warning_time;
+    return now - arrival >= (time_t)var_delay_warning_time;
 }
 
 static int bounce_warn_path(VSTRING *path, const char *queue_id)
@@ -90,7 +90,7 @@ static int bounce_warn_copy(int fd, const char *path, const char *queue_id)
     int ret = -1;
 
     vstring_sprintf(tmp, "%s/.%s.warn", DEFER_LOG_DIR, queue_id);
-    (void) unlink(vstring_str(tmp));            /* left by a crash */
+    (void)unlink(vstring_str(tmp)); /* left by a crash */
     if ((out = safe_create(vstring_str(tmp), O_WRONLY, 0700, why)) < 0) {
         msg_warn("%s", vstring_str(why));
         goto out;
@@ -110,7 +110,7 @@ static int bounce_warn_copy(int fd, const char *path, const char *queue_id)
             msg_warn("read %s: %m", path);
             goto fail;
         }
-        if (write_buf(out, buf, (size_t) n, 0) < 0) {
+        if (write_buf(out, buf, (size_t)n, 0) < 0) {
             msg_warn("write %s: %m", vstring_str(tmp));
             goto fail;
         }
@@ -131,8 +131,8 @@ static int bounce_warn_copy(int fd, const char *path, const char *queue_id)
     goto out;
 fail:
     if (out >= 0)
-        (void) close(out);
-    (void) unlink(vstring_str(tmp));
+        (void)close(out);
+    (void)unlink(vstring_str(tmp));
 out:
     vstring_free(tmp);
     vstring_free(why);
@@ -171,7 +171,7 @@ int bounce_warn_mark(const char *queue_id)
     }
 out:
     if (fd >= 0)
-        (void) close(fd);
+        (void)close(fd);
     vstring_free(path);
     vstring_free(why);
     return ret;

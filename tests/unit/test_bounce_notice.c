@@ -69,7 +69,7 @@ static off_t write_content(const char *path, const char **lines, int pieces)
     rec_put(fp, REC_TYPE_MESG, "", 0);
     offset = vstream_ftell(fp);
     for (int i = 0; lines[i]; i++)
-        rec_put_line(fp, lines[i], strlen(lines[i]), pieces ? (size_t) pieces : 4096);
+        rec_put_line(fp, lines[i], strlen(lines[i]), pieces ? (size_t)pieces : 4096);
     rec_put(fp, REC_TYPE_XTRA, "", 0);
     rec_put(fp, REC_TYPE_END, "", 0);
     assert_int_equal(vstream_fclose(fp), 0);
@@ -110,9 +110,9 @@ static void init_info(BOUNCE_NOTICE_INFO *info, int kind)
 }
 
 typedef struct RESULT {
-    VSTRING *text;      /* the notice as text, "\n" line ends */
-    int cont;           /* CONT records seen */
-    size_t longest;     /* longest line */
+    VSTRING *text;  /* the notice as text, "\n" line ends */
+    int cont;       /* CONT records seen */
+    size_t longest; /* longest line */
 } RESULT;
 
 /* build - write a notice to a file, read it back as text */
@@ -189,7 +189,7 @@ static void boundary_of(const RESULT *res, VSTRING *out)
     cp += 10;
     end = strchr(cp, '"');
     assert_non_null(end);
-    vstring_strncpy(out, cp, (size_t) (end - cp));
+    vstring_strncpy(out, cp, (size_t)(end - cp));
 }
 
 /* ---------------------------------------------------------------- */
@@ -203,7 +203,7 @@ static void test_failed_full(void **unused)
     VSTRING *delim = vstring_alloc(80);
     off_t off = write_content("content", basic_message, 0);
 
-    (void) unused;
+    (void)unused;
     notes[0] = make_note("rcpt@example.net", "", "5.1.1",
                          "host mx.example.net[192.0.2.25] said: 550 5.1.1 <rcpt@example.net>: "
                          "Recipient address rejected: User unknown (in reply to RCPT TO command)",
@@ -278,18 +278,17 @@ static void test_failed_full(void **unused)
 static void test_expired(void **unused)
 {
     BOUNCE_NOTICE_INFO info;
-    DELIVER_NOTE *note = make_note("slow@example.net", "", "4.4.1", "connection timed out",
-                                   "none");
+    DELIVER_NOTE *note = make_note("slow@example.net", "", "4.4.1", "connection timed out", "none");
     RESULT res;
     off_t off = write_content("content", basic_message, 0);
 
-    (void) unused;
+    (void)unused;
     init_info(&info, BOUNCE_NOTICE_FAILED);
     info.expired = 1;
     info.arrival = info.now - 5 * 86400 - 300;
     assert_int_equal(build(&res, &info, &note, 1, "content", off), 0);
     HAS(&res, "given up after 5 days in the queue");
-    HAS(&res, "Action: failed\nStatus: 4.4.1\n");   /* the deferral's status is kept */
+    HAS(&res, "Action: failed\nStatus: 4.4.1\n"); /* the deferral's status is kept */
     result_free(&res);
     deliver_note_free(note);
 }
@@ -301,7 +300,7 @@ static void test_headers_only(void **unused)
     RESULT res;
     off_t off = write_content("content", basic_message, 0);
 
-    (void) unused;
+    (void)unused;
     /* RET=HDRS */
     init_info(&info, BOUNCE_NOTICE_FAILED);
     info.dsn_ret = "HDRS";
@@ -349,7 +348,7 @@ static void test_size_limit(void **unused)
     off_t off;
     int n = 0;
 
-    (void) unused;
+    (void)unused;
     lines[n++] = "Subject: big";
     lines[n++] = "X-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     lines[n++] = "\tcontinued bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -409,21 +408,21 @@ static void test_size_limit(void **unused)
 static void test_delay(void **unused)
 {
     BOUNCE_NOTICE_INFO info;
-    DELIVER_NOTE *note = make_note("slow@example.net", "", "4.4.1",
-                                   "connect to mx.example.net[192.0.2.9]:25: Connection timed out",
-                                   "none");
+    DELIVER_NOTE *note =
+        make_note("slow@example.net", "", "4.4.1",
+                  "connect to mx.example.net[192.0.2.9]:25: Connection timed out", "none");
     DELIVER_NOTE *bad = make_note("bad@example.net", "", "5.1.1", "odd", "none");
     DELIVER_NOTE *notes[2] = {note, bad};
     RESULT res;
     off_t off = write_content("content", basic_message, 0);
 
-    (void) unused;
+    (void)unused;
     init_info(&info, BOUNCE_NOTICE_DELAYED);
     info.retry_until = info.arrival + 5 * 86400;
     assert_int_equal(build(&res, &info, notes, 2, "content", off), 0);
     HAS(&res, "\nSubject: Delayed Mail (still being retried)\n");
     HAS(&res, "Action: delayed\nStatus: 4.4.1\n");
-    HAS(&res, "Action: delayed\nStatus: 4.0.0\n");     /* a 5.X.Y is no delay status */
+    HAS(&res, "Action: delayed\nStatus: 4.0.0\n"); /* a 5.X.Y is no delay status */
     assert_int_equal(count_of(&res, "\nWill-Retry-Until: "), 2);
     HAS(&res, "Diagnostic-Code: X-Postern; connect to mx.example.net[192.0.2.9]:25:");
     HAS(&res, "Content-Type: text/rfc822-headers\n");
@@ -437,7 +436,7 @@ static void test_delay(void **unused)
     info.recipient = "postmaster";
     assert_int_equal(build(&res, &info, notes, 1, "content", off), 0);
     HAS(&res, "\nSubject: Postmaster Warning: Delayed Mail\n");
-    HASNT(&res, "Will-Retry-Until");          /* retry_until 0: left out */
+    HASNT(&res, "Will-Retry-Until"); /* retry_until 0: left out */
     result_free(&res);
     deliver_note_free(note);
     deliver_note_free(bad);
@@ -454,14 +453,14 @@ static void test_long_lines_and_boundary(void **unused)
     RESULT res;
     off_t off;
 
-    (void) unused;
+    (void)unused;
     /* the boundary the first try would use */
     init_info(&info, BOUNCE_NOTICE_FAILED);
-    vstring_sprintf(evil, "--%s.%ld/%s", NID, (long) info.now, info.hostname);
+    vstring_sprintf(evil, "--%s.%ld/%s", NID, (long)info.now, info.hostname);
     lines[0] = "Subject: trap";
     lines[1] = "";
     lines[2] = vstring_str(evil);
-    lines[3] = "0123456789012345678901234567890123456789";    /* written as CONT pieces */
+    lines[3] = "0123456789012345678901234567890123456789"; /* written as CONT pieces */
     lines[4] = "end";
     lines[5] = NULL;
     off = write_content("content", lines, 16);
@@ -470,7 +469,7 @@ static void test_long_lines_and_boundary(void **unused)
     assert_string_not_equal(vstring_str(b), vstring_str(evil) + 2);
     vstring_sprintf(line, "\n--%s\n", vstring_str(b));
     assert_int_equal(count_of(&res, vstring_str(line)), 3);
-    HAS(&res, vstring_str(evil));                       /* returned unchanged */
+    HAS(&res, vstring_str(evil)); /* returned unchanged */
     HAS(&res, "\n0123456789012345678901234567890123456789\nend\n");
     assert_true(res.cont >= 2);
     result_free(&res);
@@ -483,14 +482,18 @@ static void test_long_lines_and_boundary(void **unused)
 static void test_smtputf8(void **unused)
 {
     BOUNCE_NOTICE_INFO info;
-    DELIVER_NOTE *note = make_note("j\xc3\xb6rg@ex\xc3\xa4mple.net", "", "5.1.1",
-                                   "host mx[192.0.2.1] said: 550 5.1.1 unbekannt \xc3\xbc", "mx[192.0.2.1]");
-    const char *lines[] = {"Subject: =?utf-8?q?gr=C3=BC=C3=9Fe?=",
-                           "To: j\xc3\xb6rg@ex\xc3\xa4mple.net", "", "gr\xc3\xbc\xc3\x9f" "e", NULL};
+    DELIVER_NOTE *note =
+        make_note("j\xc3\xb6rg@ex\xc3\xa4mple.net", "", "5.1.1",
+                  "host mx[192.0.2.1] said: 550 5.1.1 unbekannt \xc3\xbc", "mx[192.0.2.1]");
+    const char *lines[] = {
+        "Subject: =?utf-8?q?gr=C3=BC=C3=9Fe?=", "To: j\xc3\xb6rg@ex\xc3\xa4mple.net", "",
+        "gr\xc3\xbc\xc3\x9f"
+        "e",
+        NULL};
     RESULT res;
     off_t off = write_content("content", lines, 0);
 
-    (void) unused;
+    (void)unused;
     init_info(&info, BOUNCE_NOTICE_FAILED);
     info.smtputf8 = 1;
     assert_int_equal(build(&res, &info, &note, 1, "content", off), 0);
@@ -511,7 +514,8 @@ static void test_smtputf8(void **unused)
     HAS(&res, "unbekannt ??");
     /* the returned message keeps its bytes, declared 8bit */
     HAS(&res, "Content-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n");
-    HAS(&res, "\ngr\xc3\xbc\xc3\x9f" "e\n");
+    HAS(&res, "\ngr\xc3\xbc\xc3\x9f"
+              "e\n");
     HAS(&res, "\nContent-Transfer-Encoding: 8bit\n\nThis is a delivery status");
     result_free(&res);
     deliver_note_free(note);
@@ -525,7 +529,7 @@ static void test_unreadable_content(void **unused)
     RESULT res;
     off_t off;
 
-    (void) unused;
+    (void)unused;
     init_info(&info, BOUNCE_NOTICE_FAILED);
     assert_int_equal(build(&res, &info, &note, 1, NULL, 0), 0);
     HAS(&res, "could not be read");
@@ -567,7 +571,7 @@ static void test_hostile_notes(void **unused)
     RESULT res;
     off_t off = write_content("content", basic_message, 0);
 
-    (void) unused;
+    (void)unused;
     vstring_strcpy(reason, "bad\r\nInjected: header\x01 ");
     for (int i = 0; i < 2500; i++)
         vstring_addch(reason, 'w');
@@ -591,10 +595,10 @@ static void test_diagnostic(void **unused)
     VSTRING *mta = vstring_alloc(50);
     VSTRING *diag = vstring_alloc(50);
 
-    (void) unused;
+    (void)unused;
     deliver_request_set(&note->relay, "mx.example.net[192.0.2.1]:25");
     deliver_request_set(&note->reason, "host mx.example.net[192.0.2.1] said: 554 5.7.1 go away "
-                                        "(in reply to end of DATA command)");
+                                       "(in reply to end of DATA command)");
     bounce_notice_diagnostic(note, mta, diag);
     assert_string_equal(vstring_str(mta), "dns; mx.example.net");
     assert_string_equal(vstring_str(diag), "smtp; 554 5.7.1 go away");
@@ -638,7 +642,7 @@ static void test_write_error(void **unused)
     char line[100];
     off_t off;
 
-    (void) unused;
+    (void)unused;
     memset(line, 'y', sizeof(line) - 1);
     line[sizeof(line) - 1] = 0;
     lines[0] = "Subject: big";
@@ -652,23 +656,18 @@ static void test_write_error(void **unused)
     init_info(&info, BOUNCE_NOTICE_FAILED);
     assert_int_equal(bounce_notice_write(out, &info, &note, 1, content, off), -1);
     vstream_fclose(content);
-    (void) vstream_fclose(out);
+    (void)vstream_fclose(out);
     deliver_note_free(note);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_failed_full),
-        cmocka_unit_test(test_expired),
-        cmocka_unit_test(test_headers_only),
-        cmocka_unit_test(test_size_limit),
-        cmocka_unit_test(test_delay),
-        cmocka_unit_test(test_long_lines_and_boundary),
-        cmocka_unit_test(test_smtputf8),
-        cmocka_unit_test(test_unreadable_content),
-        cmocka_unit_test(test_hostile_notes),
-        cmocka_unit_test(test_diagnostic),
+        cmocka_unit_test(test_failed_full),   cmocka_unit_test(test_expired),
+        cmocka_unit_test(test_headers_only),  cmocka_unit_test(test_size_limit),
+        cmocka_unit_test(test_delay),         cmocka_unit_test(test_long_lines_and_boundary),
+        cmocka_unit_test(test_smtputf8),      cmocka_unit_test(test_unreadable_content),
+        cmocka_unit_test(test_hostile_notes), cmocka_unit_test(test_diagnostic),
         cmocka_unit_test(test_write_error),
     };
     VSTRING *cmd = vstring_alloc(100);

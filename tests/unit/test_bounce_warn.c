@@ -42,7 +42,7 @@ static void write_note(const char *path, mode_t mode)
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
 
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, NOTE, strlen(NOTE)), (ssize_t) strlen(NOTE));
+    assert_int_equal(write(fd, NOTE, strlen(NOTE)), (ssize_t)strlen(NOTE));
     assert_int_equal(fchmod(fd, mode), 0);
     close(fd);
 }
@@ -51,13 +51,13 @@ static void test_due(void **unused)
 {
     long saved = var_delay_warning_time;
 
-    (void) unused;
+    (void)unused;
     var_delay_warning_time = 0;
     assert_int_equal(bounce_warn_due(1000, 1000000), 0);
     var_delay_warning_time = 4 * 3600;
     assert_int_equal(bounce_warn_due(1000, 1000 + 4 * 3600 - 1), 0);
     assert_int_equal(bounce_warn_due(1000, 1000 + 4 * 3600), 1);
-    assert_int_equal(bounce_warn_due(1000, 900), 0);         /* clock went back */
+    assert_int_equal(bounce_warn_due(1000, 900), 0); /* clock went back */
     var_delay_warning_time = saved;
 }
 
@@ -67,9 +67,9 @@ static void test_mark(void **unused)
     char buf[200];
     int fd;
 
-    (void) unused;
+    (void)unused;
     unlink("defer/" QID);
-    assert_int_equal(bounce_warn_sent(QID), 0);             /* no file */
+    assert_int_equal(bounce_warn_sent(QID), 0); /* no file */
     errno = 0;
     assert_int_equal(bounce_warn_mark(QID), -1);
     assert_int_equal(errno, ENOENT);
@@ -80,12 +80,12 @@ static void test_mark(void **unused)
     assert_int_equal(bounce_warn_sent(QID), 1);
     assert_int_equal(stat("defer/" QID, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0700);
-    assert_int_equal(bounce_warn_mark(QID), 0);             /* twice is fine */
+    assert_int_equal(bounce_warn_mark(QID), 0); /* twice is fine */
     assert_int_equal(bounce_warn_sent(QID), 1);
 
     /* content untouched, other bits kept */
     fd = open("defer/" QID, O_RDONLY);
-    assert_int_equal(read(fd, buf, sizeof(buf)), (ssize_t) strlen(NOTE));
+    assert_int_equal(read(fd, buf, sizeof(buf)), (ssize_t)strlen(NOTE));
     close(fd);
     write_note("defer/" QID, 0640);
     assert_int_equal(bounce_warn_mark(QID), 0);
@@ -101,7 +101,7 @@ static void test_mark(void **unused)
 
 static void test_hostile(void **unused)
 {
-    (void) unused;
+    (void)unused;
     assert_int_equal(bounce_warn_sent("../active"), -1);
     assert_int_equal(bounce_warn_mark("../active"), -1);
     assert_int_equal(bounce_warn_sent(""), -1);
@@ -123,7 +123,7 @@ static void test_not_owner(void **unused)
     char buf[200];
     int fd;
 
-    (void) unused;
+    (void)unused;
     if (geteuid() != 0)
         skip();
     /* a note file that root owns, marked by a process that is not root */
@@ -143,7 +143,7 @@ static void test_not_owner(void **unused)
     assert_int_equal(st.st_uid, 65534);
     assert_int_equal(st.st_mode & 07777, 0700);
     fd = open("defer/" QID, O_RDONLY);
-    assert_int_equal(read(fd, buf, sizeof(buf)), (ssize_t) strlen(NOTE));
+    assert_int_equal(read(fd, buf, sizeof(buf)), (ssize_t)strlen(NOTE));
     close(fd);
     assert_int_equal(access("defer/." QID ".warn", F_OK), -1);
     unlink("defer/" QID);
