@@ -53,6 +53,24 @@ def account(accounts, short):
     return pwd.getpwuid(os.getuid())
 
 
+def spool_of(accounts):
+    """A mail_spool_directory of per-user Maildirs (never a real home directory)."""
+    spool = accounts.home_base / "spool"
+    spool.mkdir(exist_ok=True)
+    spool.chmod(0o1777)
+    return spool
+
+
+def maildir_of(accounts, user):
+    return spool_of(accounts) / user.pw_name
+
+
+def needs_own_home():
+    """Tests that write into a user's home directory run only with throwaway accounts."""
+    if not IS_ROOT:
+        pytest.skip("would write into the running user's real home directory")
+
+
 def message(subject="test", body="hello\nFrom here\n", msgid=None, to="x@mx.example.com"):
     m = EmailMessage()
     m["From"] = "sender@example.org"
@@ -78,8 +96,13 @@ def wait_mail(inst, pred, what, timeout=30, tail=80):
         raise AssertionError(f"{e}\n--- maillog (end) ---\n{log}") from None
 
 
-def start(factory, **main):
-    params = {"mydestination": "$myhostname, localhost", "home_mailbox": "Maildir/"}
+def base_params(accounts):
+    return {"mydestination": "$myhostname, localhost", "home_mailbox": "",
+            "mail_spool_directory": f"{spool_of(accounts)}/"}
+
+
+def start(factory, accounts, **main):
+    params = base_params(accounts)
     params.update(main)
     inst = factory(main=params)
     inst.start()
@@ -88,9 +111,9 @@ def start(factory, **main):
 
 def test_smtp_to_maildir(chain, instance_factory, accounts):
     alice = account(accounts, "alice")
-    inst = start(instance_factory)
+    inst = start(instance_factory, accounts)
     send(inst, [f"{alice.pw_name}@mx.example.com"], message(msgid="<chain-1@example.org>"))
-    md = Path(alice.pw_dir) / "Maildir"
+    md = maildir_of(accounts, alice)
     msgs = wait_mail(inst, lambda: maildir_messages(md), "maildir delivery")
     assert len(msgs) == 1
     assert msgs[0].startswith("Return-Path: <sender@example.org>\n"
@@ -123,15 +146,14 @@ def test_alias_to_users_command_and_file(chain, instance_factory, accounts):
     out = accounts.home_base / "out"
     out.mkdir()
     out.chmod(0o777)
-    inst = instance_factory(main={"mydestination": "$myhostname, localhost",
-                                  "home_mailbox": "Maildir/"})
+    inst = instance_factory(main=base_params(accounts))
     amap = aliases_file(inst, f"team: {alice.pw_name}, {bob.pw_name},\n"
                               f'  "|cat > {out}/cmd.out", {out}/team.mbox\n')
     inst.write_main(alias_maps=amap)
     inst.start()
     send(inst, ["team@mx.example.com"], message(msgid="<team-1@example.org>"))
     for u in {alice.pw_name: alice, bob.pw_name: bob}.values():
-        wait_mail(inst, lambda: maildir_messages(Path(u.pw_dir) / "Maildir"), "member maildir")
+        wait_mail(inst, lambda: maildir_messages(maildir_of(accounts, u)), "member maildir")
     wait_mail(inst, lambda: (out / "cmd.out").exists() and "team-1" in (out / "cmd.out")
               .read_text(), "command output")
     wait_mail(inst, lambda: mbox_messages(out / "team.mbox"), "file delivery")
@@ -144,13 +166,14 @@ def test_alias_to_users_command_and_file(chain, instance_factory, accounts):
 
 
 def test_dot_forward_pipe_runs_as_recipient(chain, instance_factory, accounts):
+    needs_own_home()
     bob = account(accounts, "bob")
     home = Path(bob.pw_dir)
     fwd = home / ".forward"
     fwd.write_text(f'\\{bob.pw_name}, "|id -u > {home}/forward.uid"\n')
     if IS_ROOT:
         os.chown(fwd, bob.pw_uid, bob.pw_gid)
-    inst = start(instance_factory)
+    inst = start(instance_factory, accounts, home_mailbox="Maildir/")
     send(inst, [f"{bob.pw_name}@mx.example.com"])
     wait_mail(inst, lambda: (home / "forward.uid").exists(), ".forward command")
     assert (home / "forward.uid").read_text().strip() == str(bob.pw_uid)
@@ -170,7 +193,7 @@ def test_virtual_domain_maildir_and_mbox(chain, instance_factory, accounts, post
     maps = accounts.home_base / "vmailbox"
     maps.write_text("md@hosted.example hosted.example/md/\n"
                     "mb@hosted.example hosted.example/mb\n")
-    inst = start(instance_factory, virtual_mailbox_domains="hosted.example",
+    inst = start(instance_factory, accounts, virtual_mailbox_domains="hosted.example",
                  virtual_mailbox_base=str(base), virtual_mailbox_maps=f"texthash:{maps}",
                  virtual_uid_maps=f"static:{owner.pw_uid}",
                  virtual_gid_maps=f"static:{owner.pw_gid}",
@@ -193,7 +216,7 @@ def test_virtual_localhost_run_layout(chain, instance_factory, accounts, postern
     base.mkdir()
     if IS_ROOT:
         os.chown(base, owner.pw_uid, owner.pw_gid)
-    inst = start(instance_factory, mydestination="$myhostname",
+    inst = start(instance_factory, accounts, mydestination="$myhostname",
                  virtual_mailbox_domains="localhost", virtual_mailbox_base=str(base),
                  virtual_mailbox_maps="inline:{ @localhost=localhost/ }",
                  virtual_uid_maps=f"static:{owner.pw_uid}",
@@ -210,7 +233,7 @@ def test_two_concurrent_mbox_deliveries(chain, instance_factory, accounts):
     spool = accounts.home_base / "spool"
     spool.mkdir()
     spool.chmod(0o1777)
-    inst = start(instance_factory, home_mailbox="", mail_spool_directory=str(spool),
+    inst = start(instance_factory, accounts, mail_spool_directory=str(spool),
                  local_destination_concurrency_limit="2")
     body = "".join(f"line {i:05d} of a long message body .........................\n"
                    for i in range(20000))
@@ -243,8 +266,7 @@ def test_two_concurrent_mbox_deliveries(chain, instance_factory, accounts):
 
 def test_command_exit_67_bounce(chain, instance_factory, accounts, postern_build):
     sender = account(accounts, "sender")
-    inst = instance_factory(main={"mydestination": "$myhostname, localhost",
-                                  "home_mailbox": "Maildir/"})
+    inst = instance_factory(main=base_params(accounts))
     inst.write_main(alias_maps=aliases_file(inst, 'fail: "|echo no such person; exit 67"\n'))
     inst.start()
     send(inst, ["fail@mx.example.com"], message(msgid="<bounce-me@example.org>"),
@@ -253,7 +275,7 @@ def test_command_exit_67_bounce(chain, instance_factory, accounts, postern_build
                   r"status=bounced \(user unknown. Command output: no such person\)", timeout=30)
     if not (postern_build / "libexec" / "bounce").exists():
         pytest.skip("bounce(8) not built yet: the DSN itself cannot be checked")
-    dsn = wait_mail(inst, lambda: maildir_messages(Path(sender.pw_dir) / "Maildir"),
+    dsn = wait_mail(inst, lambda: maildir_messages(maildir_of(accounts, sender)),
                     "the bounce in the sender's mailbox")
     assert dsn[0].startswith("Return-Path: <>\n")
     assert "fail@mx.example.com" in dsn[0]
@@ -265,7 +287,7 @@ def test_tempfail_then_flush(chain, instance_factory, accounts):
     out = accounts.home_base / "later"
     out.mkdir()
     out.chmod(0o777)
-    inst = instance_factory(main={"mydestination": "$myhostname, localhost"})
+    inst = instance_factory(main=base_params(accounts))
     inst.write_main(alias_maps=aliases_file(
         inst, f'later: "|test -f {out}/ready || exit 75; cat > {out}/got"\n'))
     inst.start()
@@ -286,9 +308,9 @@ def test_crash_of_qmgr_and_local_loses_nothing(chain, instance_factory, accounts
     """1000 messages; kill -9 qmgr and local while they work; each arrives exactly once."""
     dave = account(accounts, "dave")
     # after an agent crash qmgr suspends the transport and defers: retry soon
-    inst = start(instance_factory, transport_retry_time="1s", queue_run_delay="1s",
+    inst = start(instance_factory, accounts, transport_retry_time="1s", queue_run_delay="1s",
                  minimal_backoff_time="1s", maximal_backoff_time="2s")
-    md = Path(dave.pw_dir) / "Maildir"
+    md = maildir_of(accounts, dave)
     total, per_conn = 1000, 50
     ids = [f"<crash-{i}@example.org>" for i in range(total)]
     killed = {"qmgr": 0, "local": 0}
