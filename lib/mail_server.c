@@ -524,8 +524,10 @@ static void mail_server_privileges(void)
         if (owner.uid == 0)
             msg_fatal("parameter mail_owner: user %s has privileged user ID", var_mail_owner);
     }
-    if (ms.chroot)
+    if (ms.chroot) {
+        msg_open();                             /* the log is outside the chroot */
         set_root_dir(var_queue_directory);
+    }
     if (ms.unpriv)
         set_ugid(owner.uid, owner.gid, NULL);
 }

@@ -10,6 +10,7 @@
  *	void msg_set_logfile(const char *path)
  *	void msg_set_stderr(int on)
  *	void msg_set_syslog(int on)
+ *	void msg_open(void)
  *	void msg_set_cleanup(void (*fn)(void))
  *	const char *msg_prog(void)
  *	void msg_info(const char *fmt, ...)
@@ -30,9 +31,10 @@
  *	so lines from many processes never interleave. A file that cannot
  *	be opened sends the line to standard error.
  *
- *	msg_set_syslog_name() and msg_set_logfile() connect to syslog and
- *	open the file at once (and load the time zone), so a daemon that
- *	chroots afterwards keeps logging, in local time.
+ *	The log file (kept on a descriptor >= 64, away from the fixed
+ *	descriptors of lib/mail_server.h) and the syslog connection are
+ *	opened at the first line, or at once by msg_open(): a daemon calls
+ *	that before it chroots, so it keeps logging, in local time.
  *
  *	msg_set_syslog(0) stops lines from going to syslog (a maillog_file,
  *	when set, still gets them): for commands whose output is for the
@@ -63,6 +65,7 @@
 #include "msg.h"
 
 #define MSG_LINE_MAX 4096
+#define MSG_FD_LOW 64 /* the log file lives at or above this descriptor */
 
 int msg_verbose;
 
@@ -112,8 +115,8 @@ void msg_set_syslog_name(const char *name)
     if (name == NULL || *name == 0)
         name = "postern";
     msg_copy(msg_syslog_name, sizeof(msg_syslog_name), name);
-    tzset(); /* time stamps stay local after a chroot */
-    msg_open_syslog();
+    if (msg_syslog_open)
+        msg_open_syslog();
 }
 
 void msg_set_logfile(const char *path)
@@ -123,10 +126,32 @@ void msg_set_logfile(const char *path)
         msg_logfd = -1;
     }
     msg_copy(msg_logfile, sizeof(msg_logfile), path ? path : "");
+}
+
+/*
+ * msg_open_file - open the log file on a descriptor above the ones
+ * daemons use at fixed numbers (lib/mail_server.h: 0-4 and up)
+ */
+static int msg_open_file(void)
+{
+    int fd = open(msg_logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int high;
+
+    if (fd < 0 || fd >= MSG_FD_LOW)
+        return fd;
+    high = fcntl(fd, F_DUPFD_CLOEXEC, MSG_FD_LOW);
+    close(fd);
+    return high;
+}
+
+void msg_open(void)
+{
+    tzset(); /* time stamps stay local after a chroot */
     if (msg_logfile[0]) {
-        tzset();
-        /* open now: a daemon may chroot before its first line */
-        msg_logfd = open(msg_logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (msg_logfd < 0)
+            msg_logfd = msg_open_file();
+    } else if (!msg_syslog_off) {
+        msg_open_syslog();
     }
 }
 
@@ -171,7 +196,7 @@ static void msg_to_file(const char *text)
     int len;
 
     if (msg_logfd < 0) {
-        msg_logfd = open(msg_logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        msg_logfd = msg_open_file();
         if (msg_logfd < 0) {
             dprintf(2, "%s: warning: open %s: %s\n", msg_progname, msg_logfile, strerror(errno));
             dprintf(2, "%s: %s\n", msg_progname, text);

@@ -18,7 +18,8 @@ void msg_init(const char *prog);               /* program name, e.g. "smtpd" */
 void msg_set_syslog_name(const char *name);    /* default "postern" */
 void msg_set_logfile(const char *path);        /* NULL or "" = syslog */
 void msg_set_stderr(int on);                   /* also copy to stderr */
-void msg_set_syslog(int on);                   /* 0: no syslog (interactive commands) */
+void msg_set_syslog(int on);
+void msg_open(void);                           /* connect now (before a chroot) */                   /* 0: no syslog (interactive commands) */
 void msg_set_cleanup(void (*fn)(void));        /* run before a fatal exit */
 const char *msg_prog(void);
 
