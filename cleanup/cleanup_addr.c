@@ -25,8 +25,9 @@
  *	address the client gave, or the original it passed on) when
  *	enable_original_recipient is set. A recipient already written for
  *	this message is dropped (with enable_original_recipient, only when
- *	its original address and DSN attributes are also the same), as
- *	long as fewer than duplicate_filter_limit are remembered.
+ *	its original address, completed with @$myorigin if it had no
+ *	domain, and its DSN attributes are also the same), as long as
+ *	fewer than duplicate_filter_limit are remembered.
  *
  *	cleanup_addr_map11() applies one canonical table list to addr in
  *	place. Returns 0, or -1 after recording a temporary error.
@@ -133,10 +134,15 @@ static void cleanup_addr_out(CLEANUP_STATE *state, const char *orcp, const char 
 {
     VSTRING *key = state->temp1;
 
-    if (var_enable_original_recipient)
-        vstring_sprintf(key, "%s\n%s\n%ld\n%s", rcpt, orcp, have_notify ? notify : -1L, dsn_orcpt);
-    else
+    if (var_enable_original_recipient) {
+        /* "user" and "user@$myorigin" are the same original address */
+        vstring_sprintf(key, "%s\n%s", rcpt, orcp);
+        if (*orcp && strchr(orcp, '@') == NULL && var_myorigin && *var_myorigin)
+            vstring_sprintf_append(key, "@%s", var_myorigin);
+        vstring_sprintf_append(key, "\n%ld\n%s", have_notify ? notify : -1L, dsn_orcpt);
+    } else {
         vstring_strcpy(key, rcpt);
+    }
     if (state->dups == NULL)
         state->dups = htable_create(16);
     if (htable_locate(state->dups, vstring_str(key)) != NULL)

@@ -660,3 +660,15 @@ def test_header_address_rewriting(tmp_path, postern_build):
         assert got[0] == b"From: Bob Example <bob@example.com>"
         assert got[1].startswith(b"To: alice@example.com, \"Carol, X\" <carol@example.net>")
         assert got[2] == lines[2].encode()
+
+
+def test_duplicate_after_qualification(inst):
+    # "user" and "user@$myorigin" are one recipient with one original address
+    records = envelope(rcpts=("bob@example.com", "bob", "Bob@example.com"))
+    _, reply, recs = inst.submit(records + content(BASIC))
+    assert values(recs, RCPT) == ["bob@example.com", "Bob@example.com"]
+    assert values(recs, ORCP) == ["bob@example.com", "Bob@example.com"]
+    lines = ["To: bob@example.com", "Bcc: bob", "", "b"]
+    _, reply, recs = inst.submit(envelope(rcpts=()) + content(lines),
+                                 flags=FLAG_MAP_OK | FLAG_EXTRACT | FLAG_LOCAL)
+    assert values(recs, RCPT) == ["bob@example.com"]
