@@ -404,6 +404,16 @@ int resolve_addr(const char *addr, RESOLVE_REPLY *reply)
         goto out;
     }
 
+    /* notices that bounced back to $double_bounce_sender end here (Postfix) */
+    if ((reply->flags & RESOLVE_CLASS_LOCAL) && *var_double_bounce_sender
+        && strncasecmp(addr, var_double_bounce_sender, strlen(var_double_bounce_sender)) == 0
+        && (addr[strlen(var_double_bounce_sender)] == '@'
+            || addr[strlen(var_double_bounce_sender)] == 0)) {
+        vstring_strcpy(reply->transport, "discard");
+        vstring_strcpy(reply->nexthop, RESOLVE_REASON_DOUBLE_BOUNCE);
+        goto out;
+    }
+
     /* the class's transport and next hop */
     switch (reply->flags & RESOLVE_CLASS_MASK) {
     case RESOLVE_CLASS_LOCAL:

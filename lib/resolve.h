@@ -13,7 +13,9 @@
  *   LOCAL    no domain; a domain listed in $mydestination; an address
  *            literal [addr] whose address is one of $inet_interfaces or
  *            $proxy_interfaces ("all" means every address of this
- *            host). Transport $local_transport.
+ *            host). Transport $local_transport; but mail for
+ *            $double_bounce_sender there goes to discard: a notice that
+ *            bounced back to the address notices come from ends.
  *   ALIAS    a domain in $virtual_alias_domains: such addresses should
  *            have been rewritten by cleanup(8); one that reaches the
  *            resolver is unknown: transport "error", nexthop
@@ -83,6 +85,7 @@
 
 #define RESOLVE_REASON_FAIL "4.3.0 address resolver failure"
 #define RESOLVE_REASON_ALIAS "5.1.1 User unknown in virtual alias table"
+#define RESOLVE_REASON_DOUBLE_BOUNCE "undeliverable postmaster notification discarded"
 #define RESOLVE_REASON_SYNTAX "5.1.3 bad address syntax"
 
 typedef struct RESOLVE_REPLY {

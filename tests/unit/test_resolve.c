@@ -125,6 +125,11 @@ static void test_classes(void **state)
         {"u@bad example", ERR, "error", RESOLVE_REASON_SYNTAX, NULL},
         {"u@[300.1.1.1]", ERR, "error", RESOLVE_REASON_SYNTAX, NULL},
         {"u@[127.0.0.1", ERR, "error", RESOLVE_REASON_SYNTAX, NULL},
+        /* notices that bounced back to their own sender address end here */
+        {"double-bounce@mail.example.com", LOCAL, "discard", RESOLVE_REASON_DOUBLE_BOUNCE, NULL},
+        {"Double-Bounce", LOCAL, "discard", RESOLVE_REASON_DOUBLE_BOUNCE, NULL},
+        {"double-bouncer@mail.example.com", LOCAL, "local", "mail.example.com", NULL},
+        {"double-bounce@other.example", DEF, "smtp", "other.example", NULL},
         {NULL},
     };
     run(cases);
