@@ -65,6 +65,7 @@
 #include "queue_id.h"
 #include "rec.h"
 #include "safe_open.h"
+#include "setgid_conf.h"
 #include "sig.h"
 #include "vstream.h"
 #include "vstring.h"
@@ -108,116 +109,6 @@ static void postdrop_block(int on)
     sigaddset(&set, SIGQUIT);
     sigaddset(&set, SIGTERM);
     sigprocmask(on ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
-}
-
-/* postdrop_std_fds - a set-gid program must not start with 0, 1 or 2 closed */
-
-static void postdrop_std_fds(void)
-{
-    int fd;
-
-    for (int i = 0; i < 3; i++) {
-        if (fcntl(i, F_GETFD) >= 0)
-            continue;
-        if ((fd = open("/dev/null", O_RDWR)) != i)
-            _exit(EX_OSERR);
-    }
-}
-
-/* postdrop_private_dir - a directory and its main.cf that only root controls */
-
-static int postdrop_private_dir(const char *dir)
-{
-    VSTRING *path = vstring_alloc(100);
-    struct stat st;
-    int ok;
-
-    vstring_sprintf(path, "%s/main.cf", dir);
-    ok = (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
-          (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 && lstat(vstring_str(path), &st) == 0 &&
-          S_ISREG(st.st_mode) && st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0);
-    vstring_free(path);
-    return ok;
-}
-
-/* postdrop_listed_dir - is dir in the default main.cf's alternate_config_directories? */
-
-static int postdrop_listed_dir(const char *default_dir, const char *dir)
-{
-    VSTRING *value = vstring_alloc(100);
-    VSTRING *why = vstring_alloc(100);
-    ARGV *list;
-    int found = 0;
-
-    if (mail_conf_read_check(default_dir, why) == 0 &&
-        mail_conf_eval_param("alternate_config_directories", value, why) == 0) {
-        list = argv_split(vstring_str(value), ARGV_DELIM_LIST);
-        for (int i = 0; i < list->argc && !found; i++)
-            found = strcmp(list->argv[i], dir) == 0;
-        argv_free(list);
-    }
-    mail_conf_reset();
-    vstring_free(value);
-    vstring_free(why);
-    return found;
-}
-
-/* postdrop_config_dir - the configuration directory a set-gid postdrop may use */
-
-static const char *postdrop_config_dir(const char *option_dir)
-{
-    const char *env = getenv("MAIL_CONFIG");
-    const char *dir = option_dir && *option_dir ? option_dir : env && *env ? env : NULL;
-    char *saved_env = env ? mystrdup(env) : NULL;
-    char *default_dir;
-
-    if (dir == NULL)
-        return NULL;
-    /* the compiled-in default: what mail_conf_dir() says without MAIL_CONFIG */
-    unsetenv("MAIL_CONFIG");
-    default_dir = mystrdup(mail_conf_dir(NULL));
-    if (saved_env)
-        setenv("MAIL_CONFIG", saved_env, 1);
-    if (getgid() != getegid() && getuid() != 0 && strcmp(dir, default_dir) != 0 &&
-        !postdrop_private_dir(dir) && !postdrop_listed_dir(default_dir, dir))
-        msg_fatal_status(EX_NOPERM,
-                         "%s: not an authorized configuration directory "
-                         "(see alternate_config_directories in %s/main.cf)",
-                         dir, default_dir);
-    myfree(default_dir);
-    myfree(saved_env);
-    return dir;
-}
-
-/* postdrop_clean_env - keep only what import_environment names */
-
-static void postdrop_clean_env(void)
-{
-    ARGV *names = argv_split(var_import_environment, ARGV_DELIM_LIST);
-    ARGV *keep = argv_alloc(names->argc + 1);
-    VSTRING *buf = vstring_alloc(100);
-    const char *value;
-    char *eq;
-
-    for (int i = 0; i < names->argc; i++) {
-        if (strchr(names->argv[i], '=') != NULL) {
-            argv_add(keep, names->argv[i]);
-        } else if ((value = getenv(names->argv[i])) != NULL) {
-            vstring_sprintf(buf, "%s=%s", names->argv[i], value);
-            argv_add(keep, vstring_str(buf));
-        }
-    }
-    if (clearenv() != 0)
-        msg_fatal_status(EX_OSERR, "clear environment: %m");
-    for (int i = 0; i < keep->argc; i++) {
-        eq = strchr(keep->argv[i], '=');
-        *eq = 0;
-        if (keep->argv[i][0])
-            setenv(keep->argv[i], eq + 1, 1);
-    }
-    argv_free(names);
-    argv_free(keep);
-    vstring_free(buf);
 }
 
 /* postdrop_create - the temporary file in maildrop/, and the time it got */
@@ -343,7 +234,7 @@ int main(int argc, char **argv)
     int fd;
     int ch;
 
-    postdrop_std_fds();
+    setgid_std_fds();
     umask(077);
     msg_init("postdrop");
     msg_set_stderr(1);
@@ -371,14 +262,14 @@ int main(int argc, char **argv)
     if (optind != argc)
         msg_fatal_status(EX_USAGE, "usage: %s [-rv] [-c config_dir]", msg_prog());
 
-    config_dir = postdrop_config_dir(config_dir);
+    config_dir = setgid_conf_dir(config_dir);
     mail_conf_read(config_dir);
     mail_conf_eval();
     msg_set_syslog_name(var_syslog_name);
     if (var_maillog_file[0] && access(var_maillog_file, W_OK) == 0)
         msg_set_logfile(var_maillog_file);
-    if (getgid() != getegid())
-        postdrop_clean_env();
+    if (setgid_running())
+        setgid_clean_env();
 
     status = maildrop_submit_ok(maildrop_user_name(getuid(), name), why);
     if (status < 0)
