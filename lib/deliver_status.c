@@ -150,12 +150,11 @@ static void deliver_quote(VSTRING *out, const char *addr)
         vstring_strcpy(out, addr);      /* msg.c neutralises the control characters */
 }
 
-/* deliver_log - the status line */
+/* deliver_log_line - the status line, for any destination address */
 
-static void deliver_log(DELIVER_REQUEST *req, int i, const char *relay, const char *dsn,
-                        const char *status, const char *reason)
+void deliver_log_line(DELIVER_REQUEST *req, const char *to, const char *orig, const char *relay,
+                      const char *dsn, const char *status, const char *reason)
 {
-    DELIVER_RCPT *rcpt = req->rcpt + i;
     VSTRING *line = vstring_alloc(200);
     VSTRING *addr = vstring_alloc(100);
     struct timeval now;
@@ -170,10 +169,10 @@ static void deliver_log(DELIVER_REQUEST *req, int i, const char *relay, const ch
             d = deliver_tv_diff(&now, &req->start);
         }
     }
-    deliver_quote(addr, rcpt->address);
+    deliver_quote(addr, to);
     vstring_sprintf(line, "%s: to=<%s>", req->queue_id, vstring_str(addr));
-    if (*rcpt->orig && strcasecmp(rcpt->orig, rcpt->address) != 0) {
-        deliver_quote(addr, rcpt->orig);
+    if (orig && *orig && strcasecmp(orig, to) != 0) {
+        deliver_quote(addr, orig);
         vstring_sprintf_append(line, ", orig_to=<%s>", vstring_str(addr));
     }
     vstring_sprintf_append(line, ", relay=%s, delay=", relay && *relay ? relay : "none");
@@ -190,6 +189,16 @@ static void deliver_log(DELIVER_REQUEST *req, int i, const char *relay, const ch
     msg_info("%s", vstring_str(line));
     vstring_free(line);
     vstring_free(addr);
+}
+
+/* deliver_log - the status line of queue file recipient i */
+
+static void deliver_log(DELIVER_REQUEST *req, int i, const char *relay, const char *dsn,
+                        const char *status, const char *reason)
+{
+    DELIVER_RCPT *rcpt = req->rcpt + i;
+
+    deliver_log_line(req, rcpt->address, rcpt->orig, relay, dsn, status, reason);
 }
 
 /* ---------------------------------------------------------------- */

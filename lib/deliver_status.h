@@ -87,6 +87,15 @@ typedef struct DELIVER_NOTE {
     time_t time;            /* when it happened */
 } DELIVER_NOTE;
 
+/*
+ * deliver_log_line() logs the status line for any destination address of
+ * the request, with orig as orig_to= (omitted when empty or equal to to):
+ * for agents that reach several destinations for one queue file recipient
+ * (local(8) aliases). It logs only: no note, no DONE mark.
+ */
+void deliver_log_line(DELIVER_REQUEST *req, const char *to, const char *orig, const char *relay,
+                      const char *dsn, const char *status, const char *reason);
+
 int deliver_sent(DELIVER_REQUEST *req, int i, const char *relay, const char *dsn,
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int deliver_defer(DELIVER_REQUEST *req, int i, const char *relay, const char *dsn,

@@ -58,13 +58,6 @@ static const char *local_top_orig(const LOCAL_STATE *state)
     return *rcpt->orig ? rcpt->orig : rcpt->address;
 }
 
-static double local_tv_diff(const struct timeval *a, const struct timeval *b)
-{
-    double d = (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_usec - b->tv_usec) / 1e6;
-
-    return d > 0 ? d : 0;
-}
-
 /* local_clean - one printable line */
 static void local_clean(VSTRING *buf)
 {
@@ -88,44 +81,7 @@ static void local_dsn(VSTRING *out, const char *dsn, char class)
 static void local_log(LOCAL_STATE *state, const char *to, const char *dsn, const char *status,
                       const char *reason)
 {
-    DELIVER_REQUEST *req = state->req;
-    const char *orig = local_top_orig(state);
-    VSTRING *line = vstring_alloc(200);
-    VSTRING *addr = vstring_alloc(100);
-    struct timeval now;
-    double c = 0, d = 0;
-
-    gettimeofday(&now, NULL);
-    if (req->start.tv_sec) {
-        if (req->conn_done.tv_sec) {
-            c = local_tv_diff(&req->conn_done, &req->start);
-            d = local_tv_diff(&now, &req->conn_done);
-        } else {
-            d = local_tv_diff(&now, &req->start);
-        }
-    }
-    if (address_quote(addr, to) < 0)
-        vstring_strcpy(addr, to);
-    vstring_sprintf(line, "%s: to=<%s>", req->queue_id, vstring_str(addr));
-    if (strcasecmp(orig, to) != 0) {
-        if (address_quote(addr, orig) < 0)
-            vstring_strcpy(addr, orig);
-        vstring_sprintf_append(line, ", orig_to=<%s>", vstring_str(addr));
-    }
-    vstring_sprintf_append(line, ", relay=%s, delay=", LOCAL_RELAY);
-    deliver_delay_format(line, local_tv_diff(&now, &req->arrival));
-    vstring_strcat(line, ", delays=");
-    deliver_delay_format(line, req->delay_a);
-    vstring_strcat(line, "/");
-    deliver_delay_format(line, req->delay_b);
-    vstring_strcat(line, "/");
-    deliver_delay_format(line, c);
-    vstring_strcat(line, "/");
-    deliver_delay_format(line, d);
-    vstring_sprintf_append(line, ", dsn=%s, status=%s (%s)", dsn, status, reason);
-    msg_info("%s", vstring_str(line));
-    vstring_free(line);
-    vstring_free(addr);
+    deliver_log_line(state->req, to, local_top_orig(state), LOCAL_RELAY, dsn, status, reason);
 }
 
 /* local_note - a defer or bounce note for an expanded destination */
