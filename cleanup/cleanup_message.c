@@ -61,7 +61,7 @@ static const char *cleanup_message_clean(VSTRING *out, const char *value, size_t
 {
     if (len > CLEANUP_LOG_VALUE_MAX)
         len = CLEANUP_LOG_VALUE_MAX;
-    vstring_strncpy(out, value, len);
+    vstring_memcpy(out, value, len);           /* a NUL is data here */
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char) vstring_str(out)[i];
 

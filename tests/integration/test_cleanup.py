@@ -672,3 +672,16 @@ def test_duplicate_after_qualification(inst):
     _, reply, recs = inst.submit(envelope(rcpts=()) + content(lines),
                                  flags=FLAG_MAP_OK | FLAG_EXTRACT | FLAG_LOCAL)
     assert values(recs, RCPT) == ["bob@example.com"]
+
+
+def test_hostile_message_id(inst):
+    long_id = "<" + "x" * 2000 + "@example.org>"
+    lines = [b"Message-ID: <a\x00b\x01c@example.org>", b"", b"b"]
+    qid, reply, recs = inst.submit(envelope() + content(lines))
+    assert reply["status"] == "0"
+    assert "message_id=<a b c@example.org>" in values(recs, ATTR)
+    assert body_lines(recs)[0] == lines[0]          # the content itself is untouched
+    qid, reply, recs = inst.submit(envelope() + content(["Message-ID: " + long_id, "", "b"]))
+    attr = [v for v in values(recs, ATTR) if v.startswith("message_id=")][0]
+    assert len(attr) == len("message_id=") + 512
+    assert f"{qid}: message-id=<xxx" in inst.logtext()
