@@ -685,3 +685,42 @@ def test_hostile_message_id(inst):
     attr = [v for v in values(recs, ATTR) if v.startswith("message_id=")][0]
     assert len(attr) == len("message_id=") + 512
     assert f"{qid}: message-id=<xxx" in inst.logtext()
+
+
+def test_hostile_record_streams(inst):
+    """Random and mutated requests: cleanup answers or hangs up, never crashes, never
+    leaves a file behind unless it said status 0."""
+    import random
+    rnd = random.Random(5)
+    good = envelope() + content(BASIC)
+    types = [SIZE, TIME, FROM, RCPT, DONE, ORCP, NOTIFY, DSN_ORCPT, ATTR, MESG, NORM, CONT,
+             XTRA, END, b"Z", b"\0"]
+    for round_ in range(60):
+        if round_ % 3 == 0:
+            blob = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 300)))
+        elif round_ % 3 == 1:
+            blob = bytearray(good)
+            for _ in range(rnd.randrange(1, 6)):
+                blob[rnd.randrange(len(blob))] = rnd.randrange(256)
+            blob = bytes(blob)
+        else:
+            blob = b"".join(rec(rnd.choice(types), bytes(rnd.randrange(256)
+                                                          for _ in range(rnd.randrange(0, 20))))
+                            for _ in range(rnd.randrange(1, 30))) + rec(END)
+        proc, sock = inst.start()
+        qid = read_attrs(sock)["queue_id"]
+        try:
+            sock.sendall(attr_list(flags=FLAG_MAP_OK) + blob)
+            sock.shutdown(socket.SHUT_WR)
+            reply = read_attrs(sock)
+        except (EOFError, ConnectionError):
+            reply = None
+        sock.close()
+        assert proc.wait(timeout=20) == 0, proc.stderr.read()
+        files = inst.incoming()
+        if reply is not None and reply["status"] == "0":
+            assert files == [qid]
+            assert stat.S_IMODE((inst.queue / "incoming" / qid).stat().st_mode) == MODE_READY
+            (inst.queue / "incoming" / qid).unlink()
+        else:
+            assert files == [], (round_, reply)
