@@ -173,3 +173,20 @@ def test_hop_limit_through_smtp(instance_factory):
     qid = send(c, "s@example.org", ["root@mx.example.com"], hops[:hops.index(b"Received: from hop4")]
                + b"\r\nb\r\n")
     assert queue_file(inst, qid).complete
+
+
+def test_changed_table_restarts_the_process(instance_factory):
+    inst = virtual_instance(instance_factory)
+    c = session(inst)
+    qid = send(c, "s@example.org", ["team@example.net"], b"Subject: 1\r\n\r\nb\r\n")
+    assert queue_file(inst, qid).rcpt_addrs[0] == "a@example.net"
+    table = inst.etc / "virtual"
+    table.write_text("team@example.net new@example.net\n")
+    send(c, "s@example.org", ["team@example.net"], b"Subject: 2\r\n\r\nb\r\n")
+    inst.wait_log(r"postern/cleanup\[\d+\]: table texthash:\S+/virtual has changed -- restarting")
+    # a process learns of the change after its next message at the latest
+    for _ in range(4):
+        qid = send(c, "s@example.org", ["team@example.net"], b"Subject: 3\r\n\r\nb\r\n")
+        if queue_file(inst, qid).rcpt_addrs == ["new@example.net"]:
+            break
+    assert queue_file(inst, qid).rcpt_addrs == ["new@example.net"]
