@@ -56,6 +56,7 @@ typedef struct CLEANUP_STATE {
     char *client_addr;          /* from ATTR records */
     char *sasl_user;
     char *origin;
+    char *full_name;            /* local submission: sendmail -F */
     VSTRING *orcp;              /* attributes of the next RCPT */
     VSTRING *dsn_orcpt;
     long notify;

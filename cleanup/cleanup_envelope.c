@@ -103,6 +103,9 @@ static void cleanup_envelope_attr(CLEANUP_STATE *state)
     } else if (strcmp(name, CLEANUP_ATTR_ORIGIN) == 0) {
         myfree(state->origin);
         state->origin = mystrdup(value);
+    } else if (strcmp(name, CLEANUP_ATTR_FULL_NAME) == 0) {
+        myfree(state->full_name);
+        state->full_name = mystrdup(value);
     }
     cleanup_out_fmt(state, REC_TYPE_ATTR, "%s=%s", name, value);
 }

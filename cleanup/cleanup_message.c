@@ -45,6 +45,7 @@
  *	recipients, after XTRA), and the message_id ATTR record. A message
  *	without recipients is refused (CLEANUP_STAT_RCPT).
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "address.h"
@@ -55,8 +56,35 @@
 #include "msg.h"
 #include "rec.h"
 
-/* cleanup_message_clean - a header value made fit for a log line or an ATTR record */
+/*
+ * cleanup_message_phrase - a full name as an RFC 5322 display name: as it
+ * is when it is atoms and spaces, else a quoted string; control
+ * characters become spaces.
+ */
+static void cleanup_message_phrase(VSTRING *out, const char *name)
+{
+    static const char atext[] = "!#$%&'*+-/=?^_`{|}~ ";
+    int plain = 1;
 
+    for (const char *cp = name; *cp; cp++)
+        if (!isalnum((unsigned char) *cp) && strchr(atext, *cp) == NULL
+            && (unsigned char) *cp < 0x80)
+            plain = 0;
+    vstring_reset(out);
+    if (!plain)
+        vstring_addch(out, '"');
+    for (const char *cp = name; *cp; cp++) {
+        int ch = (unsigned char) *cp < 0x20 || *cp == 0x7f ? ' ' : *cp;
+
+        if (!plain && (ch == '"' || ch == '\\'))
+            vstring_addch(out, '\\');
+        vstring_addch(out, ch);
+    }
+    if (!plain)
+        vstring_addch(out, '"');
+}
+
+/* cleanup_message_clean - a header value made fit for a log line or an ATTR record */
 static const char *cleanup_message_clean(VSTRING *out, const char *value, size_t len)
 {
     if (len > CLEANUP_LOG_VALUE_MAX)
@@ -201,9 +229,20 @@ static void cleanup_message_eoh(void *context)
         }
         if (cleanup_message_missing(state, HDR_FROM, HDR_RESENT_FROM)) {
             if (state->sender && *state->sender) {
-                if (address_quote(state->temp1, state->sender) == 0)
+                int quoted = address_quote(state->temp1, state->sender) == 0;
+
+                if (quoted && state->full_name && *state->full_name
+                    && (state->flags & CLEANUP_FLAG_LOCAL)) {
+                    VSTRING *phrase = vstring_alloc(100);
+
+                    cleanup_message_phrase(phrase, state->full_name);
+                    cleanup_out_fmt(state, REC_TYPE_NORM, "%sFrom: %s <%s>", resent,
+                                    vstring_str(phrase), vstring_str(state->temp1));
+                    vstring_free(phrase);
+                } else if (quoted) {
                     cleanup_out_fmt(state, REC_TYPE_NORM, "%sFrom: %s", resent,
                                     vstring_str(state->temp1));
+                }
             } else {
                 cleanup_out_fmt(state, REC_TYPE_NORM, "%sFrom: MAILER-DAEMON@%s", resent,
                                 var_myorigin);

@@ -65,6 +65,7 @@ void cleanup_state_free(CLEANUP_STATE *state)
     myfree(state->client_addr);
     myfree(state->sasl_user);
     myfree(state->origin);
+    myfree(state->full_name);
     vstring_free(state->orcp);
     vstring_free(state->dsn_orcpt);
     if (state->dups)

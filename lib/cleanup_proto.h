@@ -91,6 +91,7 @@
 #define CLEANUP_ATTR_DSN_ENVID "dsn_envid"
 #define CLEANUP_ATTR_DSN_RET "dsn_ret"                /* FULL or HDRS */
 #define CLEANUP_ATTR_MESSAGE_ID "message_id"          /* written by cleanup */
+#define CLEANUP_ATTR_FULL_NAME "full_name"            /* sendmail -F: for an added From: */
 #define CLEANUP_ATTR_ORIGIN "origin"                  /* "smtpd", "pickup", "bounce" */
 
 /* DSN NOTIFY bits (NOTIFY record, decimal) */

@@ -1008,13 +1008,22 @@ def test_sendmail_t_to_maildir(chain, instance_factory, mailbox_user):
     assert "Subject: nightly\n" in text
     assert "Bcc:" not in text
     assert "\nall is well\n" in text and "not part of it" not in text
-    assert re.search(r"(?m)^From: .*cron@mx\.example\.com", text)
+    assert re.search(r"(?m)^From: Cron Daemon <cron@mx\.example\.com>$", text)
     assert re.search(r"(?m)^Message-I[Dd]: <", text) and re.search(r"(?m)^Date: ", text)
     inst.wait_log(rf"postern/pickup\[\d+\]: \w+: uid={os.getuid()} from=<cron>")
     inst.wait_log(rf"postern/local\[\d+\]: \w+: to=<{rcpt}>.*status=sent")
     # the duplicate (Bcc: to the same user) is delivered once
     time.sleep(0.5)
     assert len(maildir_wait(inst, Path(mailbox_user.pw_dir) / "Maildir")) == 1
+
+
+def test_sendmail_full_name_is_quoted_when_needed(chain, instance_factory, mailbox_user):
+    inst = start_chain(instance_factory)
+    rcpt = f"{mailbox_user.pw_name}@mx.example.com"
+    r = sendmail_to(inst, "-F", 'Doe, "J"', "-f", "jd", rcpt, input="Subject: q\n\nbody\n")
+    assert r.returncode == 0, err(r)
+    text = maildir_wait(inst, Path(mailbox_user.pw_dir) / "Maildir")[0]
+    assert re.search(r'(?m)^From: "Doe, \\"J\\"" <jd@mx\.example\.com>$', text), text
 
 
 @root_only
