@@ -40,7 +40,7 @@
 #include "sasl_srv.h"
 #include "vstring.h"
 
-#define SASL_CYRUS_BUF_MAX (64 * 1024)   /* decoded client data */
+#define SASL_CYRUS_BUF_MAX (64 * 1024) /* decoded client data */
 
 typedef struct SASL_CYRUS_SERVER {
     SASL_SERVER server;
@@ -58,7 +58,7 @@ static char *sasl_cyrus_config_path;
 
 static int sasl_cyrus_log(void *context, int priority, const char *message)
 {
-    (void) context;
+    (void)context;
     switch (priority) {
     case SASL_LOG_ERR:
     case SASL_LOG_WARN:
@@ -83,7 +83,7 @@ static int sasl_cyrus_log(void *context, int priority, const char *message)
 
 static int sasl_cyrus_confpath(void *context, char **path)
 {
-    (void) context;
+    (void)context;
     *path = sasl_cyrus_config_path;
     return SASL_OK;
 }
@@ -91,8 +91,8 @@ static int sasl_cyrus_confpath(void *context, char **path)
 typedef int (*SASL_CYRUS_CB)(void);
 
 static sasl_callback_t sasl_cyrus_callbacks[] = {
-    {SASL_CB_LOG, (SASL_CYRUS_CB) (void (*)(void)) sasl_cyrus_log, NULL},
-    {SASL_CB_LIST_END, NULL, NULL},     /* replaced by GETCONFPATH when set */
+    {SASL_CB_LOG, (SASL_CYRUS_CB)(void (*)(void))sasl_cyrus_log, NULL},
+    {SASL_CB_LIST_END, NULL, NULL}, /* replaced by GETCONFPATH when set */
     {SASL_CB_LIST_END, NULL, NULL},
 };
 
@@ -134,7 +134,7 @@ static int sasl_cyrus_status(SASL_CYRUS_SERVER *cs, int status, const char *out,
         }
         if (cs->username)
             myfree(cs->username);
-        cs->username = mystrdup((const char *) user);
+        cs->username = mystrdup((const char *)user);
         return SASL_AUTH_DONE;
     case SASL_CONTINUE:
         if (outlen > SASL_CYRUS_BUF_MAX) {
@@ -177,21 +177,20 @@ static int sasl_cyrus_decode(SASL_CYRUS_SERVER *cs, const char *text, unsigned *
         return -1;
     vstring_reset(cs->decoded);
     vstring_reserve(cs->decoded, need);
-    if (sasl_decode64(text, (unsigned) inlen, vstring_str(cs->decoded), (unsigned) need, len)
-        != SASL_OK)
+    if (sasl_decode64(text, (unsigned)inlen, vstring_str(cs->decoded), (unsigned)need, len) !=
+        SASL_OK)
         return -1;
     return 0;
 }
 
 static const char *sasl_cyrus_mechs(SASL_SERVER *server)
 {
-    return vstring_str(((SASL_CYRUS_SERVER *) server)->mechs);
+    return vstring_str(((SASL_CYRUS_SERVER *)server)->mechs);
 }
 
-static int sasl_cyrus_first(SASL_SERVER *server, const char *mech, const char *init,
-                            VSTRING *reply)
+static int sasl_cyrus_first(SASL_SERVER *server, const char *mech, const char *init, VSTRING *reply)
 {
-    SASL_CYRUS_SERVER *cs = (SASL_CYRUS_SERVER *) server;
+    SASL_CYRUS_SERVER *cs = (SASL_CYRUS_SERVER *)server;
     const char *out = NULL;
     unsigned outlen = 0;
     unsigned inlen = 0;
@@ -214,7 +213,7 @@ static int sasl_cyrus_first(SASL_SERVER *server, const char *mech, const char *i
 
 static int sasl_cyrus_next(SASL_SERVER *server, const char *response, VSTRING *reply)
 {
-    SASL_CYRUS_SERVER *cs = (SASL_CYRUS_SERVER *) server;
+    SASL_CYRUS_SERVER *cs = (SASL_CYRUS_SERVER *)server;
     const char *out = NULL;
     unsigned outlen = 0;
     unsigned inlen = 0;
@@ -230,12 +229,12 @@ static int sasl_cyrus_next(SASL_SERVER *server, const char *response, VSTRING *r
 
 static const char *sasl_cyrus_username(SASL_SERVER *server)
 {
-    return ((SASL_CYRUS_SERVER *) server)->username;
+    return ((SASL_CYRUS_SERVER *)server)->username;
 }
 
 static void sasl_cyrus_free(SASL_SERVER *server)
 {
-    SASL_CYRUS_SERVER *cs = (SASL_CYRUS_SERVER *) server;
+    SASL_CYRUS_SERVER *cs = (SASL_CYRUS_SERVER *)server;
 
     if (cs->conn)
         sasl_dispose(&cs->conn);
@@ -266,7 +265,7 @@ static SASL_SERVER *sasl_cyrus_create(SASL_SERVER_IMPL *impl, const SASL_SERVER_
     const char *list = NULL;
     int status;
 
-    (void) impl;
+    (void)impl;
     cs = mycalloc(1, sizeof(*cs));
     cs->server.mechs = sasl_cyrus_mechs;
     cs->server.first = sasl_cyrus_first;
@@ -292,7 +291,7 @@ static SASL_SERVER *sasl_cyrus_create(SASL_SERVER_IMPL *impl, const SASL_SERVER_
     }
     memset(&sec, 0, sizeof(sec));
     sec.min_ssf = 0;
-    sec.max_ssf = 0;    /* no SASL security layer */
+    sec.max_ssf = 0; /* no SASL security layer */
     sec.maxbufsize = 0;
     if (props->sec_options & SASL_SEC_OPT_NOPLAINTEXT)
         sec.security_flags |= SASL_SEC_NOPLAINTEXT;
@@ -319,13 +318,13 @@ static SASL_SERVER *sasl_cyrus_create(SASL_SERVER_IMPL *impl, const SASL_SERVER_
         msg_warn("cannot list SASL mechanisms: %s", sasl_errstring(status, NULL, NULL));
     for (char *cp = vstring_str(cs->mechs); *cp; cp++)
         if (*cp >= 'a' && *cp <= 'z')
-            *cp = (char) (*cp - 'a' + 'A');
+            *cp = (char)(*cp - 'a' + 'A');
     return &cs->server;
 }
 
 static void sasl_cyrus_done(SASL_SERVER_IMPL *impl)
 {
-    (void) impl;
+    (void)impl;
     /* the library stays loaded for the life of the process */
 }
 
@@ -338,7 +337,7 @@ SASL_SERVER_IMPL *sasl_cyrus_init(const char *app_name, const char *config_path,
     if (config_path && *config_path) {
         sasl_cyrus_config_path = mystrdup(config_path);
         sasl_cyrus_callbacks[1].id = SASL_CB_GETCONFPATH;
-        sasl_cyrus_callbacks[1].proc = (SASL_CYRUS_CB) (void (*)(void)) sasl_cyrus_confpath;
+        sasl_cyrus_callbacks[1].proc = (SASL_CYRUS_CB)(void (*)(void))sasl_cyrus_confpath;
     }
     if ((status = sasl_server_init(sasl_cyrus_callbacks, app_name)) != SASL_OK) {
         vstring_sprintf(why, "Cyrus SASL server library initialization failed: %s",

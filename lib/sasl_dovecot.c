@@ -67,15 +67,15 @@
 
 #define SASL_DOVECOT_MAJOR 1
 #define SASL_DOVECOT_MINOR 1
-#define SASL_DOVECOT_HANDSHAKE_MAX 1000     /* lines before DONE */
+#define SASL_DOVECOT_HANDSHAKE_MAX 1000 /* lines before DONE */
 #define SASL_DOVECOT_ID_MAX 4294967295UL
 
 typedef struct SASL_DOVECOT_IMPL {
     SASL_SERVER_IMPL impl;
     char *path;
     int timeout;
-    VSTREAM *conn;              /* NULL when not connected */
-    int fresh;                  /* conn was made for the current request */
+    VSTREAM *conn; /* NULL when not connected */
+    int fresh;     /* conn was made for the current request */
     ARGV *mech_names;
     int mech_flags[SASL_DOVECOT_MECH_MAX];
     unsigned long last_id;
@@ -84,9 +84,9 @@ typedef struct SASL_DOVECOT_IMPL {
 typedef struct SASL_DOVECOT_SERVER {
     SASL_SERVER server;
     SASL_DOVECOT_IMPL *di;
-    VSTRING *mechs;             /* offered, space-separated */
-    VSTRING *params;            /* "service=smtp\tnologin..." */
-    unsigned long id;           /* current request, 0 when none */
+    VSTRING *mechs;   /* offered, space-separated */
+    VSTRING *params;  /* "service=smtp\tnologin..." */
+    unsigned long id; /* current request, 0 when none */
     char *username;
     VSTRING *line;
     SASL_DOVECOT_REPLY reply;
@@ -106,7 +106,7 @@ int sasl_dovecot_unescape(VSTRING *out, const char *in)
         case 0:
             return -1;
         case '0':
-            return -1;  /* a NUL has no place in a C string */
+            return -1; /* a NUL has no place in a C string */
         case '1':
             vstring_addch(out, '\001');
             break;
@@ -138,9 +138,9 @@ static unsigned long sasl_dovecot_id(const char *text)
     if (len == 0 || len > 10 || text[0] == '0')
         return 0;
     for (size_t i = 0; i < len; i++) {
-        if (!isdigit((unsigned char) text[i]))
+        if (!isdigit((unsigned char)text[i]))
             return 0;
-        id = id * 10 + (unsigned long) (text[i] - '0');
+        id = id * 10 + (unsigned long)(text[i] - '0');
     }
     return id <= SASL_DOVECOT_ID_MAX ? id : 0;
 }
@@ -232,11 +232,11 @@ int sasl_dovecot_mech(const char *line, VSTRING *name, int *flags)
     if (len == 0 || len > SASL_MECH_NAME_MAX)
         goto done;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) fields->argv[1][i];
+        unsigned char c = (unsigned char)fields->argv[1][i];
 
         if (!(isascii(c) && (isalnum(c) || c == '-' || c == '_')))
             goto done;
-        vstring_addch(name, (char) toupper(c));
+        vstring_addch(name, (char)toupper(c));
     }
     for (int i = 2; i < fields->argc; i++)
         for (int j = 0; sasl_dovecot_flag_names[j].name; j++)
@@ -263,8 +263,8 @@ int sasl_dovecot_mech_allowed(int flags, int sec_options)
         return 0;
     if ((sec_options & SASL_SEC_OPT_MUTUAL_AUTH) && !(flags & SASL_DOVECOT_MECH_MUTUAL_AUTH))
         return 0;
-    if ((sec_options & SASL_SEC_OPT_FORWARD_SECRECY)
-        && !(flags & SASL_DOVECOT_MECH_FORWARD_SECRECY))
+    if ((sec_options & SASL_SEC_OPT_FORWARD_SECRECY) &&
+        !(flags & SASL_DOVECOT_MECH_FORWARD_SECRECY))
         return 0;
     return 1;
 }
@@ -305,8 +305,7 @@ static int sasl_dovecot_connect(SASL_DOVECOT_IMPL *di)
 
     if (strncmp(di->path, "inet:", 5) == 0) {
         if (sock_endpoint_parse(di->path, NULL, &ep, why) < 0) {
-            msg_warn("SASL: bad authentication server address %s: %s", di->path,
-                     vstring_str(why));
+            msg_warn("SASL: bad authentication server address %s: %s", di->path, vstring_str(why));
             goto done;
         }
         fd = inet_connect(ep.host, ep.port, di->timeout, why);
@@ -321,7 +320,7 @@ static int sasl_dovecot_connect(SASL_DOVECOT_IMPL *di)
     vstream_set_path(di->conn, di->path);
     vstream_set_timeout(di->conn, di->timeout);
     vstream_fprintf(di->conn, "VERSION\t%d\t%d\nCPID\t%ld\n", SASL_DOVECOT_MAJOR,
-                    SASL_DOVECOT_MINOR, (long) getpid());
+                    SASL_DOVECOT_MINOR, (long)getpid());
     if (vstream_fflush(di->conn) != 0) {
         msg_warn("SASL: cannot talk to %s: %m", di->path);
         goto done;
@@ -382,7 +381,7 @@ static int sasl_dovecot_safe(const char *value)
 
 static const char *sasl_dovecot_mechs(SASL_SERVER *server)
 {
-    return vstring_str(((SASL_DOVECOT_SERVER *) server)->mechs);
+    return vstring_str(((SASL_DOVECOT_SERVER *)server)->mechs);
 }
 
 static void sasl_dovecot_filter(SASL_DOVECOT_SERVER *ds, int sec_options)
@@ -399,7 +398,8 @@ static void sasl_dovecot_filter(SASL_DOVECOT_SERVER *ds, int sec_options)
     }
 }
 
-/* sasl_dovecot_answer - read the answer to request ds->id; SASL_AUTH_*, or -1 when the connection failed */
+/* sasl_dovecot_answer - read the answer to request ds->id; SASL_AUTH_*, or -1 when the connection
+ * failed */
 
 static int sasl_dovecot_answer(SASL_DOVECOT_SERVER *ds, VSTRING *reply)
 {
@@ -471,14 +471,14 @@ static int sasl_dovecot_request(SASL_DOVECOT_SERVER *ds, VSTRING *request, VSTRI
 static int sasl_dovecot_first(SASL_SERVER *server, const char *mech, const char *init,
                               VSTRING *reply)
 {
-    SASL_DOVECOT_SERVER *ds = (SASL_DOVECOT_SERVER *) server;
+    SASL_DOVECOT_SERVER *ds = (SASL_DOVECOT_SERVER *)server;
     SASL_DOVECOT_IMPL *di = ds->di;
     VSTRING *request = vstring_alloc(200);
     char *upper = mystrdup(mech);
     int status;
 
     for (char *cp = upper; *cp; cp++)
-        *cp = (char) toupper((unsigned char) *cp);
+        *cp = (char)toupper((unsigned char)*cp);
     for (int attempt = 0;; attempt++) {
         int reused = di->conn != NULL;
 
@@ -512,7 +512,7 @@ static int sasl_dovecot_first(SASL_SERVER *server, const char *mech, const char 
 
 static int sasl_dovecot_next(SASL_SERVER *server, const char *response, VSTRING *reply)
 {
-    SASL_DOVECOT_SERVER *ds = (SASL_DOVECOT_SERVER *) server;
+    SASL_DOVECOT_SERVER *ds = (SASL_DOVECOT_SERVER *)server;
     VSTRING *request;
     int status;
 
@@ -533,12 +533,12 @@ static int sasl_dovecot_next(SASL_SERVER *server, const char *response, VSTRING 
 
 static const char *sasl_dovecot_username(SASL_SERVER *server)
 {
-    return ((SASL_DOVECOT_SERVER *) server)->username;
+    return ((SASL_DOVECOT_SERVER *)server)->username;
 }
 
 static void sasl_dovecot_free(SASL_SERVER *server)
 {
-    SASL_DOVECOT_SERVER *ds = (SASL_DOVECOT_SERVER *) server;
+    SASL_DOVECOT_SERVER *ds = (SASL_DOVECOT_SERVER *)server;
 
     vstring_free(ds->mechs);
     vstring_free(ds->params);
@@ -562,7 +562,7 @@ static void sasl_dovecot_param(VSTRING *buf, const char *name, const char *value
 static SASL_SERVER *sasl_dovecot_create(SASL_SERVER_IMPL *impl, const SASL_SERVER_PROPS *props,
                                         VSTRING *why)
 {
-    SASL_DOVECOT_IMPL *di = (SASL_DOVECOT_IMPL *) impl;
+    SASL_DOVECOT_IMPL *di = (SASL_DOVECOT_IMPL *)impl;
     SASL_DOVECOT_SERVER *ds;
 
     if (!sasl_dovecot_safe(props->service) || *props->service == 0) {
@@ -599,7 +599,7 @@ static SASL_SERVER *sasl_dovecot_create(SASL_SERVER_IMPL *impl, const SASL_SERVE
 
 static void sasl_dovecot_done(SASL_SERVER_IMPL *impl)
 {
-    SASL_DOVECOT_IMPL *di = (SASL_DOVECOT_IMPL *) impl;
+    SASL_DOVECOT_IMPL *di = (SASL_DOVECOT_IMPL *)impl;
 
     sasl_dovecot_disconnect(di);
     argv_free(di->mech_names);

@@ -52,8 +52,8 @@
 #define SASL_DOVECOT_MECH_MUTUAL_AUTH (1 << 5)
 #define SASL_DOVECOT_MECH_PRIVATE (1 << 6)
 
-#define SASL_DOVECOT_LINE_MAX (64 * 1024)   /* bytes of one protocol line */
-#define SASL_DOVECOT_MECH_MAX 100           /* mechanisms kept from a handshake */
+#define SASL_DOVECOT_LINE_MAX (64 * 1024) /* bytes of one protocol line */
+#define SASL_DOVECOT_MECH_MAX 100         /* mechanisms kept from a handshake */
 
 typedef struct SASL_DOVECOT_REPLY {
     unsigned long id;

@@ -82,14 +82,14 @@ int sasl_base64_valid(const char *text)
     if (len % 4 != 0)
         return 0;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) text[i];
+        unsigned char c = (unsigned char)text[i];
 
         if (c == '=') {
             pad++;
             continue;
         }
         if (pad > 0)
-            return 0;   /* data after padding */
+            return 0; /* data after padding */
         if (!isalnum(c) && c != '+' && c != '/')
             return 0;
         if (c >= 0x80)
@@ -107,7 +107,7 @@ static int sasl_mech_valid(const char *mech)
     if (len == 0 || len > SASL_MECH_NAME_MAX)
         return 0;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) mech[i];
+        unsigned char c = (unsigned char)mech[i];
 
         if (!(isascii(c) && (isalnum(c) || c == '-' || c == '_')))
             return 0;
@@ -141,7 +141,7 @@ static void sasl_reason_clean(VSTRING *reply)
     char *cp = vstring_str(reply);
 
     for (; *cp; cp++)
-        if ((unsigned char) *cp < 0x20 || (unsigned char) *cp >= 0x7f)
+        if ((unsigned char)*cp < 0x20 || (unsigned char)*cp >= 0x7f)
             *cp = '?';
     if (vstring_len(reply) > 200)
         vstring_truncate(reply, 200);
@@ -169,7 +169,7 @@ static int sasl_result(SASL_SERVER *server, int status, VSTRING *reply)
             return SASL_AUTH_TEMP;
         }
         for (const char *cp = user; *cp; cp++) {
-            if ((unsigned char) *cp < 0x20 || (unsigned char) *cp == 0x7f) {
+            if ((unsigned char)*cp < 0x20 || (unsigned char)*cp == 0x7f) {
                 msg_warn("SASL backend authenticated a user name with control characters");
                 vstring_strcpy(reply, "internal authentication error");
                 return SASL_AUTH_TEMP;
@@ -192,7 +192,7 @@ static int sasl_result(SASL_SERVER *server, int status, VSTRING *reply)
 }
 
 SASL_SERVER_IMPL *sasl_srv_init(const char *type, const char *path, const char *config_path,
-                                   int timeout, VSTRING *why)
+                                int timeout, VSTRING *why)
 {
     if (strcasecmp(type, "cyrus") == 0)
         return sasl_cyrus_init(path, config_path, why);
@@ -208,8 +208,7 @@ void sasl_srv_done(SASL_SERVER_IMPL *impl)
         impl->done(impl);
 }
 
-SASL_SERVER *sasl_srv_create(SASL_SERVER_IMPL *impl, const SASL_SERVER_PROPS *props,
-                                VSTRING *why)
+SASL_SERVER *sasl_srv_create(SASL_SERVER_IMPL *impl, const SASL_SERVER_PROPS *props, VSTRING *why)
 {
     return impl->create(impl, props, why);
 }

@@ -74,19 +74,19 @@
 #define SASL_SEC_OPT_MUTUAL_AUTH (1 << 4)
 #define SASL_SEC_OPT_FORWARD_SECRECY (1 << 5)
 
-#define SASL_MECH_NAME_MAX 64       /* bytes of a mechanism name */
-#define SASL_USERNAME_MAX 512       /* bytes of a user name we accept */
+#define SASL_MECH_NAME_MAX 64 /* bytes of a mechanism name */
+#define SASL_USERNAME_MAX 512 /* bytes of a user name we accept */
 
 typedef struct SASL_SERVER_PROPS {
-    const char *service;        /* "smtp" */
-    const char *server_name;    /* $myhostname */
-    const char *user_realm;     /* "" = the backend's default */
-    const char *client_addr;    /* numeric */
-    const char *client_port;    /* "" when none */
+    const char *service;     /* "smtp" */
+    const char *server_name; /* $myhostname */
+    const char *user_realm;  /* "" = the backend's default */
+    const char *client_addr; /* numeric */
+    const char *client_port; /* "" when none */
     const char *local_addr;
     const char *local_port;
-    int sec_options;            /* SASL_SEC_OPT_* */
-    int tls_active;             /* the session is protected by TLS */
+    int sec_options; /* SASL_SEC_OPT_* */
+    int tls_active;  /* the session is protected by TLS */
 } SASL_SERVER_PROPS;
 
 typedef struct SASL_SERVER SASL_SERVER;
@@ -107,10 +107,9 @@ struct SASL_SERVER_IMPL {
 };
 
 SASL_SERVER_IMPL *sasl_srv_init(const char *type, const char *path, const char *config_path,
-                                   int timeout, VSTRING *why);
+                                int timeout, VSTRING *why);
 void sasl_srv_done(SASL_SERVER_IMPL *impl);
-SASL_SERVER *sasl_srv_create(SASL_SERVER_IMPL *impl, const SASL_SERVER_PROPS *props,
-                                VSTRING *why);
+SASL_SERVER *sasl_srv_create(SASL_SERVER_IMPL *impl, const SASL_SERVER_PROPS *props, VSTRING *why);
 const char *sasl_srv_mechs(SASL_SERVER *server);
 int sasl_srv_first(SASL_SERVER *server, const char *mech, const char *init, VSTRING *reply);
 int sasl_srv_next(SASL_SERVER *server, const char *response, VSTRING *reply);

@@ -57,7 +57,7 @@ static long long tls_io_now_ms(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void tls_print_errors(void)
@@ -94,7 +94,7 @@ static int tls_io_wait(TLS_SESS *sess, int want, long long deadline)
                 errno = ETIMEDOUT;
                 return -1;
             }
-            wait_ms = left > 1000000000 ? 1000000000 : (int) left;
+            wait_ms = left > 1000000000 ? 1000000000 : (int)left;
         } else {
             wait_ms = -1;
         }
@@ -110,7 +110,7 @@ static int tls_io_wait(TLS_SESS *sess, int want, long long deadline)
             errno = ETIMEDOUT;
             return -1;
         }
-        return 0;   /* ready, or an error/hang-up that the next call will see */
+        return 0; /* ready, or an error/hang-up that the next call will see */
     }
 }
 
@@ -122,7 +122,7 @@ static int tls_io_wait(TLS_SESS *sess, int want, long long deadline)
  */
 static int tls_io_op(TLS_SESS *sess, int op, void *buf, int len, int timeout)
 {
-    long long deadline = timeout > 0 ? tls_io_now_ms() + (long long) timeout * 1000 : 0;
+    long long deadline = timeout > 0 ? tls_io_now_ms() + (long long)timeout * 1000 : 0;
     int n;
     int err;
 
@@ -146,7 +146,7 @@ static int tls_io_op(TLS_SESS *sess, int op, void *buf, int len, int timeout)
         case TLS_IO_OP_SHUTDOWN:
             n = SSL_shutdown(sess->ssl);
             if (n == 0)
-                n = 1;  /* our close_notify is out; we do not wait for theirs */
+                n = 1; /* our close_notify is out; we do not wait for theirs */
             break;
         default:
             msg_panic("tls_io_op: unknown operation %d", op);
@@ -167,7 +167,7 @@ static int tls_io_op(TLS_SESS *sess, int op, void *buf, int len, int timeout)
             if (ERR_peek_error() != 0)
                 tls_print_errors();
             if (errno == 0)
-                return 0;           /* the connection ended */
+                return 0; /* the connection ended */
             return -1;
         default:
             sess->broken = 1;
@@ -234,10 +234,10 @@ ssize_t tls_io_read(int fd, void *buf, size_t len, int timeout, void *context)
     TLS_SESS *sess = context;
     int n;
 
-    (void) fd;
+    (void)fd;
     if (len > 1024 * 1024 * 1024)
         len = 1024 * 1024 * 1024;
-    n = tls_io_op(sess, TLS_IO_OP_READ, buf, (int) len, timeout);
+    n = tls_io_op(sess, TLS_IO_OP_READ, buf, (int)len, timeout);
     return n;
 }
 
@@ -246,12 +246,12 @@ ssize_t tls_io_write(int fd, void *buf, size_t len, int timeout, void *context)
     TLS_SESS *sess = context;
     int n;
 
-    (void) fd;
+    (void)fd;
     if (len == 0)
         return 0;
     if (len > 1024 * 1024 * 1024)
         len = 1024 * 1024 * 1024;
-    n = tls_io_op(sess, TLS_IO_OP_WRITE, buf, (int) len, timeout);
+    n = tls_io_op(sess, TLS_IO_OP_WRITE, buf, (int)len, timeout);
     if (n == 0) {
         errno = EPIPE;
         return -1;
@@ -268,7 +268,7 @@ void tls_sess_attach(TLS_SESS *sess, VSTREAM *stream)
 
 void tls_sess_detach(TLS_SESS *sess, VSTREAM *stream)
 {
-    (void) sess;
+    (void)sess;
     vstream_fflush(stream);
     vstream_set_io(stream, NULL, NULL, NULL);
 }
@@ -277,7 +277,7 @@ size_t tls_sess_pending(TLS_SESS *sess)
 {
     int n = SSL_pending(sess->ssl);
 
-    return n > 0 ? (size_t) n : 0;
+    return n > 0 ? (size_t)n : 0;
 }
 
 void tls_sess_free(TLS_SESS *sess, int timeout, int failure)
@@ -285,7 +285,7 @@ void tls_sess_free(TLS_SESS *sess, int timeout, int failure)
     if (sess == NULL)
         return;
     if (!failure && !sess->broken && SSL_is_init_finished(sess->ssl))
-        (void) tls_io_op(sess, TLS_IO_OP_SHUTDOWN, NULL, 0, timeout);
+        (void)tls_io_op(sess, TLS_IO_OP_SHUTDOWN, NULL, 0, timeout);
     ERR_clear_error();
     SSL_free(sess->ssl);
     myfree(sess->peer);

@@ -53,16 +53,16 @@
 typedef struct TLS_SESS {
     SSL *ssl;
     int fd;
-    int server;             /* 1: we accepted, 0: we connected */
+    int server; /* 1: we accepted, 0: we connected */
     int log_level;
-    char *peer;             /* "host[addr]" */
-    int broken;             /* a fatal error was seen: no close_notify */
+    char *peer; /* "host[addr]" */
+    int broken; /* a fatal error was seen: no close_notify */
     /* after the handshake */
-    char *protocol;         /* "TLSv1.3" */
-    char *cipher;           /* "TLS_AES_256_GCM_SHA384" */
-    int cipher_bits;        /* secret bits */
-    int cipher_algbits;     /* algorithm bits */
-    int reused;             /* the session was resumed */
+    char *protocol;     /* "TLSv1.3" */
+    char *cipher;       /* "TLS_AES_256_GCM_SHA384" */
+    int cipher_bits;    /* secret bits */
+    int cipher_algbits; /* algorithm bits */
+    int reused;         /* the session was resumed */
 } TLS_SESS;
 
 TLS_SESS *tls_sess_create(SSL_CTX *ctx, int fd, const char *peer, int log_level, int server);

@@ -44,7 +44,7 @@ static const struct {
     {"TLSv1.3", TLS_PROTO_TLSv1_3, TLS1_3_VERSION, SSL_OP_NO_TLSv1_3},
 };
 
-#define TLS_PROTO_COUNT ((int) (sizeof(tls_proto_table) / sizeof(tls_proto_table[0])))
+#define TLS_PROTO_COUNT ((int)(sizeof(tls_proto_table) / sizeof(tls_proto_table[0])))
 
 /* tls_proto_index - table index of a version name, or -1 */
 
@@ -77,7 +77,7 @@ int tls_proto_parse(const char *spec, TLS_PROTO *proto, VSTRING *why)
     memset(proto, 0, sizeof(*proto));
     for (int i = 0; i < tokens->argc; i++) {
         const char *tok = tokens->argv[i];
-        int kind = 0;   /* 0 include, 1 exclude, 2 lowest, 3 highest */
+        int kind = 0; /* 0 include, 1 exclude, 2 lowest, 3 highest */
         int idx;
 
         if (strncmp(tok, ">=", 2) == 0) {
@@ -163,8 +163,7 @@ static int tls_proto_exclude(VSTRING *out, const char *list)
     return status;
 }
 
-int tls_proto_ciphers(VSTRING *out, const char *base, const char *exclude,
-                      const char *more_exclude)
+int tls_proto_ciphers(VSTRING *out, const char *base, const char *exclude, const char *more_exclude)
 {
     vstring_reset(out);
     if (base == NULL || *base == 0)

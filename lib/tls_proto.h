@@ -43,10 +43,10 @@
     (TLS_PROTO_TLSv1 | TLS_PROTO_TLSv1_1 | TLS_PROTO_TLSv1_2 | TLS_PROTO_TLSv1_3)
 
 typedef struct TLS_PROTO {
-    int mask;           /* TLS_PROTO_* allowed */
-    int min_version;    /* OpenSSL version number */
+    int mask;        /* TLS_PROTO_* allowed */
+    int min_version; /* OpenSSL version number */
     int max_version;
-    long ssl_options;   /* SSL_OP_NO_* for holes */
+    long ssl_options; /* SSL_OP_NO_* for holes */
 } TLS_PROTO;
 
 int tls_proto_parse(const char *spec, TLS_PROTO *proto, VSTRING *why);

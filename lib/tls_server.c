@@ -59,8 +59,8 @@
 #include "vstring.h"
 
 #define TLS_SERVER_SID_CTX "postern-smtpd"
-#define TLS_SERVER_MAX_FILES 32     /* certificate/key files watched */
-#define TLS_SERVER_MAX_CERTS 20     /* certificates in one chain */
+#define TLS_SERVER_MAX_FILES 32 /* certificate/key files watched */
+#define TLS_SERVER_MAX_CERTS 20 /* certificates in one chain */
 
 typedef struct TLS_WATCH {
     char *path;
@@ -104,9 +104,9 @@ const char *tls_server_changed(TLS_SERVER_CTX *ctx)
     for (int i = 0; i < ctx->nwatch; i++) {
         TLS_WATCH *w = ctx->watch + i;
 
-        if (stat(w->path, &st) < 0 || st.st_dev != w->dev || st.st_ino != w->ino
-            || st.st_size != w->size || st.st_mtim.tv_sec != w->mtime.tv_sec
-            || st.st_mtim.tv_nsec != w->mtime.tv_nsec)
+        if (stat(w->path, &st) < 0 || st.st_dev != w->dev || st.st_ino != w->ino ||
+            st.st_size != w->size || st.st_mtim.tv_sec != w->mtime.tv_sec ||
+            st.st_mtim.tv_nsec != w->mtime.tv_nsec)
             return w->path;
     }
     return NULL;
@@ -118,8 +118,8 @@ const char *tls_server_changed(TLS_SERVER_CTX *ctx)
 typedef struct TLS_CERT_SET {
     EVP_PKEY *key;
     X509 *leaf;
-    STACK_OF(X509) *chain;
-    const char *origin;     /* file of the key, for messages */
+    STACK_OF(X509) * chain;
+    const char *origin; /* file of the key, for messages */
 } TLS_CERT_SET;
 
 static void tls_set_clear(TLS_CERT_SET *set)
@@ -151,7 +151,8 @@ static int tls_set_commit(SSL_CTX *ssl_ctx, TLS_CERT_SET *set, VSTRING *why)
         ERR_clear_error();
         if (SSL_CTX_use_cert_and_key(ssl_ctx, set->leaf, set->key, set->chain, 1) != 1) {
             tls_print_errors();
-            vstring_sprintf(why, "cannot use the certificate and private key from %s (do they "
+            vstring_sprintf(why,
+                            "cannot use the certificate and private key from %s (do they "
                             "match?)",
                             set->origin);
             status = -1;
@@ -213,10 +214,10 @@ static int tls_server_read_pem(SSL_CTX *ssl_ctx, const char *path, int what, TLS
                 set->key = key;
                 set->origin = path;
             }
-        } else if ((strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "TRUSTED CERTIFICATE") == 0)
-                   && (what & TLS_PEM_CERTS)) {
+        } else if ((strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "TRUSTED CERTIFICATE") == 0) &&
+                   (what & TLS_PEM_CERTS)) {
             X509 *cert = strcmp(name, "CERTIFICATE") == 0 ? d2i_X509(NULL, &p, len)
-                                                         : d2i_X509_AUX(NULL, &p, len);
+                                                          : d2i_X509_AUX(NULL, &p, len);
 
             if (cert == NULL) {
                 tls_print_errors();
@@ -229,8 +230,8 @@ static int tls_server_read_pem(SSL_CTX *ssl_ctx, const char *path, int what, TLS
             } else {
                 if (set->chain == NULL)
                     set->chain = sk_X509_new_null();
-                if (sk_X509_num(set->chain) >= TLS_SERVER_MAX_CERTS
-                    || !sk_X509_push(set->chain, cert)) {
+                if (sk_X509_num(set->chain) >= TLS_SERVER_MAX_CERTS ||
+                    !sk_X509_push(set->chain, cert)) {
                     X509_free(cert);
                     vstring_sprintf(why, "%s: too many certificates in one chain", path);
                     status = -1;
@@ -245,7 +246,7 @@ static int tls_server_read_pem(SSL_CTX *ssl_ctx, const char *path, int what, TLS
         if (status < 0)
             break;
     }
-    ERR_clear_error();  /* the end of the file reads as "no start line" */
+    ERR_clear_error(); /* the end of the file reads as "no start line" */
     BIO_free(bio);
     if (status == 0 && count == 0) {
         vstring_sprintf(why, "%s: no PEM data found", path);
@@ -310,9 +311,8 @@ static int tls_server_ticket_key(const char *path, long lifetime, unsigned char 
     int ok = 0;
 
     if ((fd = safe_open_existing(path, O_RDONLY, SAFE_OPEN_ANY_UID, &st, why)) >= 0) {
-        if (st.st_size == TLS_TICKET_KEY_LEN && time(NULL) - st.st_mtime < lifetime
-            && time(NULL) >= st.st_mtime
-            && read(fd, key, TLS_TICKET_KEY_LEN) == TLS_TICKET_KEY_LEN)
+        if (st.st_size == TLS_TICKET_KEY_LEN && time(NULL) - st.st_mtime < lifetime &&
+            time(NULL) >= st.st_mtime && read(fd, key, TLS_TICKET_KEY_LEN) == TLS_TICKET_KEY_LEN)
             ok = 1;
         close(fd);
     }
@@ -369,16 +369,16 @@ TLS_SERVER_CTX *tls_server_init(const TLS_SERVER_PROPS *props, VSTRING *why)
         myfree(ctx);
         return NULL;
     }
-    SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
-                                          | SSL_OP_IGNORE_UNEXPECTED_EOF | proto.ssl_options);
-    if (SSL_CTX_set_min_proto_version(ctx->ssl_ctx, proto.min_version) != 1
-        || SSL_CTX_set_max_proto_version(ctx->ssl_ctx, proto.max_version) != 1) {
+    SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                          SSL_OP_IGNORE_UNEXPECTED_EOF | proto.ssl_options);
+    if (SSL_CTX_set_min_proto_version(ctx->ssl_ctx, proto.min_version) != 1 ||
+        SSL_CTX_set_max_proto_version(ctx->ssl_ctx, proto.max_version) != 1) {
         tls_print_errors();
         vstring_sprintf(why, "cannot set TLS protocol versions \"%s\"", props->protocols);
         goto fail;
     }
-    if (props->ciphers && *props->ciphers
-        && SSL_CTX_set_cipher_list(ctx->ssl_ctx, props->ciphers) != 1) {
+    if (props->ciphers && *props->ciphers &&
+        SSL_CTX_set_cipher_list(ctx->ssl_ctx, props->ciphers) != 1) {
         tls_print_errors();
         vstring_sprintf(why, "invalid cipher list \"%s\"", props->ciphers);
         goto fail;
@@ -394,19 +394,19 @@ TLS_SERVER_CTX *tls_server_init(const TLS_SERVER_PROPS *props, VSTRING *why)
         vstring_strcpy(why, "no server certificate is configured");
         status = -1;
     }
-    if (status == 0 && props->eccert_file && *props->eccert_file
-        && !(props->chain_files && *props->chain_files))
+    if (status == 0 && props->eccert_file && *props->eccert_file &&
+        !(props->chain_files && *props->chain_files))
         status = tls_server_load_pair(ctx, props->eccert_file, props->eckey_file, why);
     if (status < 0)
         goto fail;
 
-    SSL_CTX_set_session_id_context(ctx->ssl_ctx, (const unsigned char *) TLS_SERVER_SID_CTX,
+    SSL_CTX_set_session_id_context(ctx->ssl_ctx, (const unsigned char *)TLS_SERVER_SID_CTX,
                                    sizeof(TLS_SERVER_SID_CTX) - 1);
     if (props->ticket_lifetime > 0) {
         SSL_CTX_set_timeout(ctx->ssl_ctx, props->ticket_lifetime);
         SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_SERVER);
-        if (props->ticket_key_file && *props->ticket_key_file
-            && tls_server_ticket_key(props->ticket_key_file, props->ticket_lifetime, key)) {
+        if (props->ticket_key_file && *props->ticket_key_file &&
+            tls_server_ticket_key(props->ticket_key_file, props->ticket_lifetime, key)) {
             if (SSL_CTX_set_tlsext_ticket_keys(ctx->ssl_ctx, key, sizeof(key)) != 1) {
                 tls_print_errors();
                 msg_warn("cannot install the TLS session ticket key: sessions resume only with "
@@ -433,8 +433,8 @@ TLS_SESS *tls_server_start(TLS_SERVER_CTX *ctx, VSTREAM *stream, int timeout, co
     vstream_fflush(stream);
     if (vstream_bufferred(stream) > 0)
         msg_panic("tls_server_start: %s: plaintext input still buffered", peer);
-    if ((sess = tls_sess_create(ctx->ssl_ctx, vstream_fileno(stream), peer, ctx->log_level, 1))
-        == NULL) {
+    if ((sess = tls_sess_create(ctx->ssl_ctx, vstream_fileno(stream), peer, ctx->log_level, 1)) ==
+        NULL) {
         msg_warn("cannot start a TLS session for %s", peer);
         return NULL;
     }

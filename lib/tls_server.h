@@ -58,15 +58,15 @@
 #include "vstring.h"
 
 typedef struct TLS_SERVER_PROPS {
-    const char *chain_files;    /* list; takes precedence when set */
+    const char *chain_files; /* list; takes precedence when set */
     const char *cert_file;
     const char *key_file;
     const char *eccert_file;
     const char *eckey_file;
-    const char *protocols;      /* ">=TLSv1.2", "!SSLv2, !SSLv3" */
-    const char *ciphers;        /* OpenSSL cipher list */
+    const char *protocols; /* ">=TLSv1.2", "!SSLv2, !SSLv3" */
+    const char *ciphers;   /* OpenSSL cipher list */
     int log_level;
-    long ticket_lifetime;       /* seconds; 0 = no resumption */
+    long ticket_lifetime;        /* seconds; 0 = no resumption */
     const char *ticket_key_file; /* NULL or "": per-process key */
 } TLS_SERVER_PROPS;
 
@@ -78,6 +78,6 @@ void tls_server_stop(VSTREAM *stream, TLS_SESS *sess, int timeout, int failure);
 const char *tls_server_changed(TLS_SERVER_CTX *ctx);
 void tls_server_free(TLS_SERVER_CTX *ctx);
 
-#define TLS_TICKET_KEY_LEN 80   /* key name 16, HMAC key 32, AES key 32 */
+#define TLS_TICKET_KEY_LEN 80 /* key name 16, HMAC key 32, AES key 32 */
 
 #endif

@@ -82,12 +82,12 @@
 #include "vstream.h"
 #include "vstring.h"
 
-#define SMTPD_SASL_ROUNDS_MAX 20     /* challenges in one exchange */
-#define SMTPD_SASL_SENDER_MAX 2048   /* bytes of a decoded AUTH= value */
+#define SMTPD_SASL_ROUNDS_MAX 20   /* challenges in one exchange */
+#define SMTPD_SASL_SENDER_MAX 2048 /* bytes of a decoded AUTH= value */
 
 static SASL_SERVER_IMPL *smtpd_sasl_impl;
-static int smtpd_sasl_opts;         /* without TLS */
-static int smtpd_sasl_tls_opts;     /* with TLS */
+static int smtpd_sasl_opts;     /* without TLS */
+static int smtpd_sasl_tls_opts; /* with TLS */
 
 void smtpd_sasl_init(void)
 {
@@ -101,7 +101,7 @@ void smtpd_sasl_init(void)
     if (sasl_sec_options(var_smtpd_sasl_tls_security_options, &smtpd_sasl_tls_opts, why) < 0)
         msg_fatal("smtpd_sasl_tls_security_options: %s", vstring_str(why));
     smtpd_sasl_impl = sasl_srv_init(var_smtpd_sasl_type, var_smtpd_sasl_path,
-                                    var_cyrus_sasl_config_path, (int) var_ipc_timeout, why);
+                                    var_cyrus_sasl_config_path, (int)var_ipc_timeout, why);
     if (smtpd_sasl_impl == NULL)
         msg_fatal("SASL per-process initialization failed: %s", vstring_str(why));
     vstring_free(why);
@@ -135,8 +135,7 @@ void smtpd_sasl_session(SMTPD_STATE *state)
     props.sec_options = state->tls_active ? smtpd_sasl_tls_opts : smtpd_sasl_opts;
     why = vstring_alloc(100);
     if ((state->sasl_context = sasl_srv_create(smtpd_sasl_impl, &props, why)) == NULL)
-        msg_warn("%s: SASL authentication is not available: %s", state->namaddr,
-                 vstring_str(why));
+        msg_warn("%s: SASL authentication is not available: %s", state->namaddr, vstring_str(why));
     vstring_free(why);
 }
 
@@ -189,9 +188,9 @@ const char *smtpd_sasl_log_reason(VSTRING *buf, const char *reason)
 {
     vstring_reset(buf);
     for (const char *cp = reason; *cp; cp++) {
-        unsigned char c = (unsigned char) *cp;
+        unsigned char c = (unsigned char)*cp;
 
-        vstring_addch(buf, (isascii(c) && (isalnum(c) || c == '+' || c == '/')) ? (char) c : ' ');
+        vstring_addch(buf, (isascii(c) && (isalnum(c) || c == '+' || c == '/')) ? (char)c : ' ');
     }
     vstring_trim_right(buf);
     return vstring_str(buf);
@@ -215,8 +214,7 @@ static void smtpd_sasl_failed(SMTPD_STATE *state, const char *mech, int status, 
         smtpd_chat_reply(state, "501 5.5.2 %s", vstring_str(reason));
         break;
     default:
-        smtpd_chat_reply(state, "535 5.7.8 Error: authentication failed: %s",
-                         vstring_str(reason));
+        smtpd_chat_reply(state, "535 5.7.8 Error: authentication failed: %s", vstring_str(reason));
         break;
     }
 }
@@ -228,12 +226,12 @@ static void smtpd_sasl_failed(SMTPD_STATE *state, const char *mech, int status, 
  */
 static int smtpd_sasl_response(SMTPD_STATE *state, VSTRING *buf)
 {
-    size_t limit = (size_t) var_smtpd_sasl_response_limit + 2;
+    size_t limit = (size_t)var_smtpd_sasl_response_limit + 2;
     int ch = vstream_get_line(state->client, buf, limit);
     size_t len;
 
-    if (ch == VSTREAM_EOF || (ch != '\n' && (vstream_feof(state->client)
-                                             || vstream_ferror(state->client))))
+    if (ch == VSTREAM_EOF ||
+        (ch != '\n' && (vstream_feof(state->client) || vstream_ferror(state->client))))
         return vstream_ftimeout(state->client) ? SMTPD_READ_TIMEOUT : SMTPD_READ_EOF;
     if (ch != '\n')
         return SMTPD_READ_TOO_LONG;
@@ -310,7 +308,7 @@ int smtpd_auth_cmd(SMTPD_STATE *state, const char *args)
         }
     }
     if (state->sasl_context == NULL)
-        smtpd_sasl_session(state);      /* the backend may be back */
+        smtpd_sasl_session(state); /* the backend may be back */
     if (state->sasl_context == NULL) {
         smtpd_chat_reply(state, "454 4.7.0 Temporary authentication failure: authentication "
                                 "service unavailable");
@@ -379,14 +377,14 @@ int smtpd_sasl_mail_param(SMTPD_STATE *state, const char *value)
         return -1;
     }
     decoded = vstring_alloc(100);
-    if (smtpd_xtext_decode(decoded, value, strlen(value)) < 0
-        || vstring_len(decoded) > SMTPD_SASL_SENDER_MAX) {
+    if (smtpd_xtext_decode(decoded, value, strlen(value)) < 0 ||
+        vstring_len(decoded) > SMTPD_SASL_SENDER_MAX) {
         vstring_free(decoded);
         smtpd_chat_reply(state, "501 5.5.4 Bad AUTH parameter syntax");
         return -1;
     }
     for (cp = vstring_str(decoded); *cp; cp++) {
-        if ((unsigned char) *cp <= ' ' || (unsigned char) *cp >= 0x7f) {
+        if ((unsigned char)*cp <= ' ' || (unsigned char)*cp >= 0x7f) {
             vstring_free(decoded);
             smtpd_chat_reply(state, "501 5.5.4 Bad AUTH parameter syntax");
             return -1;

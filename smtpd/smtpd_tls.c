@@ -83,7 +83,7 @@
 
 static int smtpd_tls_level;
 static TLS_SERVER_CTX *smtpd_tls_ctx;
-static int smtpd_tls_watch;     /* certificate files can be stat'ed */
+static int smtpd_tls_watch; /* certificate files can be stat'ed */
 
 /* smtpd_tls_grade - the OpenSSL cipher list of a grade name */
 
@@ -137,8 +137,7 @@ void smtpd_tls_init(void)
     ciphers = vstring_alloc(100);
     ticket_file = vstring_alloc(100);
     if (tls_proto_ciphers(ciphers, base, var_smtpd_tls_exclude_ciphers,
-                          mandatory ? var_smtpd_tls_mandatory_exclude_ciphers : NULL)
-        < 0)
+                          mandatory ? var_smtpd_tls_mandatory_exclude_ciphers : NULL) < 0)
         msg_fatal("invalid cipher exclusion list in smtpd_tls_exclude_ciphers or "
                   "smtpd_tls_mandatory_exclude_ciphers");
     if (*var_data_directory)
@@ -152,12 +151,11 @@ void smtpd_tls_init(void)
     props.eckey_file = var_smtpd_tls_eckey_file;
     props.protocols = mandatory ? var_smtpd_tls_mandatory_protocols : var_smtpd_tls_protocols;
     props.ciphers = vstring_str(ciphers);
-    props.log_level = (int) var_smtpd_tls_loglevel;
+    props.log_level = (int)var_smtpd_tls_loglevel;
     props.ticket_lifetime = var_smtpd_tls_session_cache_timeout;
     props.ticket_key_file = vstring_str(ticket_file);
     if ((smtpd_tls_ctx = tls_server_init(&props, why)) == NULL)
-        msg_warn("cannot start the TLS server engine: %s: disabling TLS support",
-                 vstring_str(why));
+        msg_warn("cannot start the TLS server engine: %s: disabling TLS support", vstring_str(why));
     smtpd_tls_watch = smtpd_tls_ctx != NULL;
     vstring_free(why);
     vstring_free(ciphers);
@@ -190,8 +188,8 @@ int smtpd_tls_offer(SMTPD_STATE *state)
 
 int smtpd_tls_required(SMTPD_STATE *state)
 {
-    return (smtpd_tls_level == SMTPD_TLS_ENCRYPT || var_smtpd_tls_wrappermode)
-           && !state->tls_active;
+    return (smtpd_tls_level == SMTPD_TLS_ENCRYPT || var_smtpd_tls_wrappermode) &&
+           !state->tls_active;
 }
 
 int smtpd_tls_auth_only(void)
@@ -205,7 +203,7 @@ static int smtpd_tls_start(SMTPD_STATE *state)
 {
     TLS_SESS *sess;
 
-    sess = tls_server_start(smtpd_tls_ctx, state->client, (int) var_smtpd_starttls_timeout,
+    sess = tls_server_start(smtpd_tls_ctx, state->client, (int)var_smtpd_starttls_timeout,
                             state->namaddr);
     if (sess == NULL)
         return -1;
@@ -287,7 +285,7 @@ size_t smtpd_tls_pending(SMTPD_STATE *state)
 void smtpd_tls_session_end(SMTPD_STATE *state)
 {
     if (state->tls_context) {
-        tls_server_stop(state->client, state->tls_context, (int) var_smtpd_starttls_timeout,
+        tls_server_stop(state->client, state->tls_context, (int)var_smtpd_starttls_timeout,
                         vstream_ferror(state->client) || vstream_feof(state->client));
         state->tls_context = NULL;
     }

@@ -75,8 +75,8 @@ void smtpd_check_init(void)
 
 int smtpd_check_client(SMTPD_STATE *state, VSTRING *reply)
 {
-    (void) state;
-    (void) reply;
+    (void)state;
+    (void)reply;
     return SMTPD_CHECK_OK;
 }
 
@@ -92,13 +92,13 @@ int smtpd_check_mail(SMTPD_STATE *state, VSTRING *reply)
 
 int smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
 {
-    (void) rcpt;
+    (void)rcpt;
     return smtpd_check_client(state, reply);
 }
 
 int smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
 {
-    (void) rcpt;
+    (void)rcpt;
     return smtpd_check_client(state, reply);
 }
 
@@ -109,7 +109,7 @@ int smtpd_check_data(SMTPD_STATE *state, VSTRING *reply)
 
 int smtpd_check_bare_lf_excluded(SMTPD_STATE *state)
 {
-    (void) state;
+    (void)state;
     return 0;
 }
 
@@ -120,32 +120,32 @@ int smtpd_check_eod(SMTPD_STATE *state, VSTRING *reply)
 
 void smtpd_check_headers(SMTPD_STATE *state)
 {
-    (void) state;
+    (void)state;
 }
 
 void smtpd_check_reset(SMTPD_STATE *state)
 {
-    (void) state;
+    (void)state;
 }
 
 void smtpd_check_session_end(SMTPD_STATE *state)
 {
-    (void) state;
+    (void)state;
 }
 
 int smtpd_data_open(SMTPD_STATE *state, VSTRING *reply)
 {
-    (void) state;
+    (void)state;
     vstring_strcpy(reply, "451 4.3.0 Error: queue file write error");
     return -1;
 }
 
 int smtpd_data_rcpt(SMTPD_STATE *state, const char *rcpt, int notify, const char *orcpt)
 {
-    (void) state;
-    (void) rcpt;
-    (void) notify;
-    (void) orcpt;
+    (void)state;
+    (void)rcpt;
+    (void)notify;
+    (void)orcpt;
     return -1;
 }
 
@@ -161,20 +161,20 @@ int smtpd_data_finish(SMTPD_STATE *state, VSTRING *reply)
 
 void smtpd_data_abort(SMTPD_STATE *state)
 {
-    (void) state;
+    (void)state;
 }
 
 void smtpd_data_line(int type, const char *data, size_t len, void *context)
 {
-    (void) type;
-    (void) data;
-    (void) len;
-    (void) context;
+    (void)type;
+    (void)data;
+    (void)len;
+    (void)context;
 }
 
 /* ---- a SASL backend of our own ---- */
 
-static int fuzz_accepted;       /* the backend said DONE in this session */
+static int fuzz_accepted; /* the backend said DONE in this session */
 
 typedef struct FUZZ_SASL {
     SASL_SERVER server;
@@ -196,24 +196,24 @@ static int fuzz_decode(const char *b64, char *out, size_t outlen, size_t *len)
     }
     if (inlen > sizeof(buf) / 3 * 4 - 4 || inlen % 4)
         return -1;
-    n = EVP_DecodeBlock(buf, (const unsigned char *) b64, (int) inlen);
+    n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)inlen);
     if (n < 0)
         return -1;
     if (b64[inlen - 1] == '=')
         n--;
     if (inlen > 1 && b64[inlen - 2] == '=')
         n--;
-    if ((size_t) n >= outlen)
+    if ((size_t)n >= outlen)
         return -1;
-    memcpy(out, buf, (size_t) n);
+    memcpy(out, buf, (size_t)n);
     out[n] = 0;
-    *len = (size_t) n;
+    *len = (size_t)n;
     return 0;
 }
 
 static const char *fuzz_mechs(SASL_SERVER *s)
 {
-    (void) s;
+    (void)s;
     return "PLAIN LOGIN X-LOOP X-TEMP";
 }
 
@@ -261,7 +261,7 @@ static int fuzz_step(FUZZ_SASL *f, const char *resp, VSTRING *reply)
         return SASL_AUTH_MORE;
     }
     if (f->step <= 1) {
-        snprintf(f->user, sizeof(f->user), "%.*s", (int) (len < 63 ? len : 63), data);
+        snprintf(f->user, sizeof(f->user), "%.*s", (int)(len < 63 ? len : 63), data);
         f->step = 2;
         vstring_strcpy(reply, "UGFzc3dvcmQ6");
         return SASL_AUTH_MORE;
@@ -274,11 +274,11 @@ static int fuzz_step(FUZZ_SASL *f, const char *resp, VSTRING *reply)
 
 static int fuzz_first(SASL_SERVER *s, const char *mech, const char *init, VSTRING *reply)
 {
-    FUZZ_SASL *f = (FUZZ_SASL *) s;
+    FUZZ_SASL *f = (FUZZ_SASL *)s;
 
     snprintf(f->mech, sizeof(f->mech), "%s", mech);
     for (char *cp = f->mech; *cp; cp++)
-        *cp = (char) toupper((unsigned char) *cp);
+        *cp = (char)toupper((unsigned char)*cp);
     f->step = 0;
     if (init && strcmp(init, "=") == 0)
         init = "";
@@ -287,17 +287,17 @@ static int fuzz_first(SASL_SERVER *s, const char *mech, const char *init, VSTRIN
 
 static int fuzz_next(SASL_SERVER *s, const char *resp, VSTRING *reply)
 {
-    return fuzz_step((FUZZ_SASL *) s, resp, reply);
+    return fuzz_step((FUZZ_SASL *)s, resp, reply);
 }
 
 static const char *fuzz_username(SASL_SERVER *s)
 {
-    return ((FUZZ_SASL *) s)->username;
+    return ((FUZZ_SASL *)s)->username;
 }
 
 static void fuzz_free(SASL_SERVER *s)
 {
-    FUZZ_SASL *f = (FUZZ_SASL *) s;
+    FUZZ_SASL *f = (FUZZ_SASL *)s;
 
     if (f->username)
         myfree(f->username);
@@ -309,9 +309,9 @@ static SASL_SERVER *fuzz_create(SASL_SERVER_IMPL *impl, const SASL_SERVER_PROPS 
 {
     FUZZ_SASL *f = mycalloc(1, sizeof(*f));
 
-    (void) impl;
-    (void) props;
-    (void) why;
+    (void)impl;
+    (void)props;
+    (void)why;
     f->server.mechs = fuzz_mechs;
     f->server.first = fuzz_first;
     f->server.next = fuzz_next;
@@ -336,7 +336,7 @@ static void fuzz_certificate(const char *path)
     X509_gmtime_adj(X509_getm_notAfter(x), 86400);
     X509_set_pubkey(x, key);
     X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-                               (const unsigned char *) "fuzz.example", -1, -1, 0);
+                               (const unsigned char *)"fuzz.example", -1, -1, 0);
     X509_set_issuer_name(x, X509_get_subject_name(x));
     X509_sign(x, key, EVP_sha256());
     if ((fp = fopen(path, "w")) == NULL)
@@ -372,7 +372,7 @@ static void fuzz_init(void)
     mail_conf_override("smtpd_peername_lookup", "no");
     mail_conf_override("smtpd_sasl_response_limit", "600");
     mail_conf_eval();
-    smtpd_pre_init("smtp", NULL);       /* parses settings, loads the certificate */
+    smtpd_pre_init("smtp", NULL); /* parses settings, loads the certificate */
     if (smtpd_tls_ctx == NULL)
         abort();
     smtpd_sasl_impl = &fuzz_impl;
@@ -397,11 +397,11 @@ static void fuzz_wrapped_session(VSTREAM *stream, SMTPD_STATE *state)
     state->params = smtpd_params_alloc();
     state->protocol = "SMTP";
     state->prev_crlf = 1;
-    vstream_set_timeout(stream, (int) var_smtpd_timeout);
+    vstream_set_timeout(stream, (int)var_smtpd_timeout);
     smtpd_peer_init(state);
     state->lf_mode = smtpd_lf_mode;
-    state->text = smtpd_text_create(state->lf_mode, (size_t) var_line_length_limit,
-                                    smtpd_data_line, state);
+    state->text =
+        smtpd_text_create(state->lf_mode, (size_t)var_line_length_limit, smtpd_data_line, state);
     state->tls_active = 1;
     state->tls_protocol = mystrdup("TLSv1.3");
     state->tls_cipher = mystrdup("TLS_AES_256_GCM_SHA384");
@@ -437,7 +437,7 @@ static void *fuzz_drain(void *arg)
     ssize_t n;
 
     while ((n = read(out->fd, buf, sizeof(buf))) > 0)
-        vstring_memcat(out->text, buf, (size_t) n);
+        vstring_memcat(out->text, buf, (size_t)n);
     return NULL;
 }
 
@@ -451,16 +451,16 @@ static void fuzz_check(const VSTRING *text, int auth_needs_tls)
     const char *found;
     int successes = 0;
 
-    if ((found = memmem(data, len, ready, strlen(ready))) != NULL
-        && found + strlen(ready) != data + len)
-        abort();        /* a reply in clear after STARTTLS */
+    if ((found = memmem(data, len, ready, strlen(ready))) != NULL &&
+        found + strlen(ready) != data + len)
+        abort(); /* a reply in clear after STARTTLS */
     for (size_t pos = 0; pos < len;) {
         const char *nl = memchr(data + pos, '\n', len - pos);
         size_t line_len;
 
         if (nl == NULL)
-            abort();    /* a reply without a line end */
-        line_len = (size_t) (nl - (data + pos)) + 1;
+            abort(); /* a reply without a line end */
+        line_len = (size_t)(nl - (data + pos)) + 1;
         if (line_len < 5 || line_len > 512 || data[pos + line_len - 2] != '\r')
             abort();
         for (int i = 0; i < 3; i++)
@@ -507,7 +507,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
         abort();
-    if (size > 0 && write(sv[1], data, size) != (ssize_t) size)
+    if (size > 0 && write(sv[1], data, size) != (ssize_t)size)
         abort();
     shutdown(sv[1], SHUT_WR);
     out.fd = sv[1];
@@ -528,7 +528,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vstream_fclose(stream);
     pthread_join(thread, NULL);
     close(sv[1]);
-    if (getenv("FUZZ_SMTPD_SASL_SHOW"))     /* debugging a seed: show the replies */
+    if (getenv("FUZZ_SMTPD_SASL_SHOW")) /* debugging a seed: show the replies */
         fprintf(stderr, "%s", vstring_str(out.text));
     fuzz_check(out.text, (flags & 1) == 0 && ((flags & 2) || (flags & 8)));
     vstring_free(out.text);

@@ -39,15 +39,16 @@ static int setup(void **unused)
     FILE *fp;
     VSTRING *why = vstring_alloc(10);
 
-    (void) unused;
+    (void)unused;
     if (system("command -v saslpasswd2 >/dev/null 2>&1") != 0)
         return 0;
     have_saslpasswd2 = 1;
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/smtpd.conf", dir);
     fp = fopen(path, "w");
-    fprintf(fp, "pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: %s/sasldb2\n"
-                "mech_list: PLAIN LOGIN CRAM-MD5\n",
+    fprintf(fp,
+            "pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: %s/sasldb2\n"
+            "mech_list: PLAIN LOGIN CRAM-MD5\n",
             dir);
     fclose(fp);
     snprintf(cmd, sizeof(cmd),
@@ -66,7 +67,7 @@ static int teardown(void **unused)
 {
     char cmd[300];
 
-    (void) unused;
+    (void)unused;
     if (!have_saslpasswd2)
         return 0;
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -99,7 +100,7 @@ static char *b64(const char *data, size_t len)
 {
     static char out[400];
 
-    EVP_EncodeBlock((unsigned char *) out, (const unsigned char *) data, (int) len);
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
     return out;
 }
 
@@ -118,7 +119,7 @@ static void test_mechanisms(void **unused)
 {
     SASL_SERVER *s;
 
-    (void) unused;
+    (void)unused;
     if (!have_saslpasswd2)
         skip();
     s = server(SASL_SEC_OPT_NOANONYMOUS);
@@ -135,7 +136,7 @@ static void test_plain(void **unused)
     VSTRING *reply = vstring_alloc(10);
     SASL_SERVER *s;
 
-    (void) unused;
+    (void)unused;
     if (!have_saslpasswd2)
         skip();
     s = server(0);
@@ -145,8 +146,7 @@ static void test_plain(void **unused)
     sasl_srv_free(s);
 
     s = server(0);
-    assert_int_equal(sasl_srv_first(s, "PLAIN", b64("\0alice\0wrong", 12), reply),
-                     SASL_AUTH_FAIL);
+    assert_int_equal(sasl_srv_first(s, "PLAIN", b64("\0alice\0wrong", 12), reply), SASL_AUTH_FAIL);
     assert_string_equal(vstring_str(reply), "authentication failure");
     assert_null(sasl_srv_username(s));
     /* an unknown user reads exactly like a wrong password */
@@ -171,14 +171,14 @@ static void test_login(void **unused)
     VSTRING *reply = vstring_alloc(10);
     SASL_SERVER *s;
 
-    (void) unused;
+    (void)unused;
     if (!have_saslpasswd2)
         skip();
     s = server(0);
     assert_int_equal(sasl_srv_first(s, "LOGIN", NULL, reply), SASL_AUTH_MORE);
-    assert_string_equal(vstring_str(reply), "VXNlcm5hbWU6");       /* Username: */
+    assert_string_equal(vstring_str(reply), "VXNlcm5hbWU6"); /* Username: */
     assert_int_equal(sasl_srv_next(s, b64("alice", 5), reply), SASL_AUTH_MORE);
-    assert_string_equal(vstring_str(reply), "UGFzc3dvcmQ6");       /* Password: */
+    assert_string_equal(vstring_str(reply), "UGFzc3dvcmQ6"); /* Password: */
     assert_int_equal(sasl_srv_next(s, b64("secret-1", 8), reply), SASL_AUTH_DONE);
     assert_string_equal(sasl_srv_username(s), "alice");
     sasl_srv_free(s);
@@ -200,16 +200,15 @@ static void cram(SASL_SERVER *s, const char *password, int expect)
     int n;
 
     assert_int_equal(sasl_srv_first(s, "CRAM-MD5", NULL, reply), SASL_AUTH_MORE);
-    n = EVP_DecodeBlock(challenge, (unsigned char *) vstring_str(reply),
-                        (int) vstring_len(reply));
+    n = EVP_DecodeBlock(challenge, (unsigned char *)vstring_str(reply), (int)vstring_len(reply));
     assert_true(n > 0);
-    while (n > 0 && challenge[n - 1] == 0)     /* DecodeBlock keeps the padding */
+    while (n > 0 && challenge[n - 1] == 0) /* DecodeBlock keeps the padding */
         n--;
-    HMAC(EVP_md5(), password, (int) strlen(password), challenge, (size_t) n, mac, &maclen);
+    HMAC(EVP_md5(), password, (int)strlen(password), challenge, (size_t)n, mac, &maclen);
     n = snprintf(response, sizeof(response), "alice ");
     for (unsigned i = 0; i < maclen; i++)
-        n += snprintf(response + n, sizeof(response) - (size_t) n, "%02x", mac[i]);
-    assert_int_equal(sasl_srv_next(s, b64(response, (size_t) n), reply), expect);
+        n += snprintf(response + n, sizeof(response) - (size_t)n, "%02x", mac[i]);
+    assert_int_equal(sasl_srv_next(s, b64(response, (size_t)n), reply), expect);
     vstring_free(reply);
 }
 
@@ -217,7 +216,7 @@ static void test_cram_md5(void **unused)
 {
     SASL_SERVER *s;
 
-    (void) unused;
+    (void)unused;
     if (!have_saslpasswd2)
         skip();
     s = server(0);
@@ -235,7 +234,7 @@ static void test_malformed_and_restart(void **unused)
     VSTRING *why = vstring_alloc(10);
     SASL_SERVER *s;
 
-    (void) unused;
+    (void)unused;
     if (!have_saslpasswd2)
         skip();
     s = server(0);

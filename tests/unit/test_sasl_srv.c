@@ -34,16 +34,15 @@ static void test_sec_options(void **unused)
     VSTRING *why = vstring_alloc(10);
     int mask;
 
-    (void) unused;
+    (void)unused;
     assert_int_equal(sasl_sec_options("", &mask, why), 0);
     assert_int_equal(mask, 0);
     assert_int_equal(sasl_sec_options("noanonymous, noplaintext", &mask, why), 0);
     assert_int_equal(mask, SASL_SEC_OPT_NOANONYMOUS | SASL_SEC_OPT_NOPLAINTEXT);
-    assert_int_equal(sasl_sec_options("NoActive nodictionary mutual_auth forward_secrecy", &mask,
-                                      why),
-                     0);
-    assert_int_equal(mask, SASL_SEC_OPT_NOACTIVE | SASL_SEC_OPT_NODICTIONARY
-                               | SASL_SEC_OPT_MUTUAL_AUTH | SASL_SEC_OPT_FORWARD_SECRECY);
+    assert_int_equal(
+        sasl_sec_options("NoActive nodictionary mutual_auth forward_secrecy", &mask, why), 0);
+    assert_int_equal(mask, SASL_SEC_OPT_NOACTIVE | SASL_SEC_OPT_NODICTIONARY |
+                               SASL_SEC_OPT_MUTUAL_AUTH | SASL_SEC_OPT_FORWARD_SECRECY);
     assert_int_equal(sasl_sec_options("noanonymous, nosuchthing", &mask, why), -1);
     assert_non_null(strstr(vstring_str(why), "nosuchthing"));
     vstring_free(why);
@@ -51,18 +50,18 @@ static void test_sec_options(void **unused)
 
 static void test_base64_valid(void **unused)
 {
-    (void) unused;
+    (void)unused;
     assert_true(sasl_base64_valid(""));
     assert_true(sasl_base64_valid("AGFsaWNlAHNlY3JldA=="));
     assert_true(sasl_base64_valid("YWJj"));
     assert_true(sasl_base64_valid("YWI="));
     assert_true(sasl_base64_valid("+/+/"));
-    assert_false(sasl_base64_valid("YWJ"));         /* length */
-    assert_false(sasl_base64_valid("Y==="));        /* three pad bytes */
-    assert_false(sasl_base64_valid("YW=j"));        /* data after padding */
+    assert_false(sasl_base64_valid("YWJ"));  /* length */
+    assert_false(sasl_base64_valid("Y===")); /* three pad bytes */
+    assert_false(sasl_base64_valid("YW=j")); /* data after padding */
     assert_false(sasl_base64_valid("YWJj\t"));
     assert_false(sasl_base64_valid("YW\nj"));
-    assert_false(sasl_base64_valid("YWJ-"));        /* URL alphabet */
+    assert_false(sasl_base64_valid("YWJ-")); /* URL alphabet */
     assert_false(sasl_base64_valid("*"));
     assert_false(sasl_base64_valid("YWJ\xc3"));
     assert_false(sasl_base64_valid("===="));
@@ -73,20 +72,20 @@ static void test_base64_valid(void **unused)
 typedef struct FAKE {
     SASL_SERVER server;
     int calls;
-    int status;             /* what first/next return */
-    const char *reply;      /* and what they put in reply */
+    int status;        /* what first/next return */
+    const char *reply; /* and what they put in reply */
     const char *user;
 } FAKE;
 
 static const char *fake_mechs(SASL_SERVER *s)
 {
-    (void) s;
+    (void)s;
     return "PLAIN X-TEST_2";
 }
 
 static int fake_step(SASL_SERVER *s, VSTRING *reply)
 {
-    FAKE *f = (FAKE *) s;
+    FAKE *f = (FAKE *)s;
 
     f->calls++;
     vstring_strcpy(reply, f->reply);
@@ -95,25 +94,25 @@ static int fake_step(SASL_SERVER *s, VSTRING *reply)
 
 static int fake_first(SASL_SERVER *s, const char *mech, const char *init, VSTRING *reply)
 {
-    (void) mech;
-    (void) init;
+    (void)mech;
+    (void)init;
     return fake_step(s, reply);
 }
 
 static int fake_next(SASL_SERVER *s, const char *resp, VSTRING *reply)
 {
-    (void) resp;
+    (void)resp;
     return fake_step(s, reply);
 }
 
 static const char *fake_user(SASL_SERVER *s)
 {
-    return ((FAKE *) s)->user;
+    return ((FAKE *)s)->user;
 }
 
 static void fake_free(SASL_SERVER *s)
 {
-    (void) s;
+    (void)s;
 }
 
 static void fake_init(FAKE *f)
@@ -133,7 +132,7 @@ static void test_dispatcher_checks_client_input(void **unused)
     VSTRING *reply = vstring_alloc(10);
     FAKE f;
 
-    (void) unused;
+    (void)unused;
     fake_init(&f);
     assert_int_equal(sasl_srv_first(&f.server, "LOGIN", NULL, reply), SASL_AUTH_FORM);
     assert_string_equal(vstring_str(reply), "Unsupported authentication mechanism");
@@ -162,7 +161,7 @@ static void test_dispatcher_checks_backend_output(void **unused)
     char long_reason[400];
     FAKE f;
 
-    (void) unused;
+    (void)unused;
     fake_init(&f);
     f.reply = "not base64!";
     assert_int_equal(sasl_srv_first(&f.server, "PLAIN", NULL, reply), SASL_AUTH_TEMP);
@@ -201,7 +200,7 @@ static void test_unknown_type(void **unused)
 {
     VSTRING *why = vstring_alloc(10);
 
-    (void) unused;
+    (void)unused;
     assert_null(sasl_srv_init("kerberos", "smtpd", "", 5, why));
     assert_non_null(strstr(vstring_str(why), "kerberos"));
     assert_null(sasl_srv_init("dovecot", "", "", 5, why));
@@ -214,7 +213,7 @@ static void test_dovecot_parse(void **unused)
 {
     SASL_DOVECOT_REPLY r;
 
-    (void) unused;
+    (void)unused;
     r.data = vstring_alloc(10);
     r.user = vstring_alloc(10);
     r.reason = vstring_alloc(10);
@@ -267,7 +266,7 @@ static void test_dovecot_unescape_and_mech(void **unused)
     VSTRING *out = vstring_alloc(10);
     int flags;
 
-    (void) unused;
+    (void)unused;
     assert_int_equal(sasl_dovecot_unescape(out, "a\0011b\001tc\001rd\001ne\001lf\001xg"), 0);
     assert_string_equal(vstring_str(out), "a\001b\tc\rd\ne\nfxg");
     assert_int_equal(sasl_dovecot_unescape(out, "plain"), 0);
@@ -276,15 +275,15 @@ static void test_dovecot_unescape_and_mech(void **unused)
     assert_int_equal(sasl_dovecot_mech("MECH\tplain\tplaintext", out, &flags), 0);
     assert_string_equal(vstring_str(out), "PLAIN");
     assert_int_equal(flags, SASL_DOVECOT_MECH_PLAINTEXT);
-    assert_int_equal(sasl_dovecot_mech("MECH\tSCRAM-SHA-256\tmutual-auth\tdictionary\tnew-flag",
-                                       out, &flags),
-                     0);
+    assert_int_equal(
+        sasl_dovecot_mech("MECH\tSCRAM-SHA-256\tmutual-auth\tdictionary\tnew-flag", out, &flags),
+        0);
     assert_int_equal(flags, SASL_DOVECOT_MECH_MUTUAL_AUTH | SASL_DOVECOT_MECH_DICTIONARY);
-    assert_int_equal(sasl_dovecot_mech("MECH\tX_1\tprivate\tanonymous\tactive\tforward-secrecy",
-                                       out, &flags),
-                     0);
-    assert_int_equal(flags, SASL_DOVECOT_MECH_PRIVATE | SASL_DOVECOT_MECH_ANONYMOUS
-                                | SASL_DOVECOT_MECH_ACTIVE | SASL_DOVECOT_MECH_FORWARD_SECRECY);
+    assert_int_equal(
+        sasl_dovecot_mech("MECH\tX_1\tprivate\tanonymous\tactive\tforward-secrecy", out, &flags),
+        0);
+    assert_int_equal(flags, SASL_DOVECOT_MECH_PRIVATE | SASL_DOVECOT_MECH_ANONYMOUS |
+                                SASL_DOVECOT_MECH_ACTIVE | SASL_DOVECOT_MECH_FORWARD_SECRECY);
     assert_int_equal(sasl_dovecot_mech("MECH", out, &flags), -1);
     assert_int_equal(sasl_dovecot_mech("MECH\t", out, &flags), -1);
     assert_int_equal(sasl_dovecot_mech("MECH\tPL AIN", out, &flags), -1);
@@ -299,19 +298,16 @@ static void test_dovecot_unescape_and_mech(void **unused)
 
 static void test_dovecot_mech_allowed(void **unused)
 {
-    (void) unused;
+    (void)unused;
     assert_true(sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_PLAINTEXT, 0));
-    assert_false(sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_PLAINTEXT,
-                                           SASL_SEC_OPT_NOPLAINTEXT));
+    assert_false(sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_PLAINTEXT, SASL_SEC_OPT_NOPLAINTEXT));
     assert_true(sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_PLAINTEXT, SASL_SEC_OPT_NOANONYMOUS));
-    assert_false(sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_ANONYMOUS,
-                                           SASL_SEC_OPT_NOANONYMOUS));
-    assert_false(sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_DICTIONARY,
-                                           SASL_SEC_OPT_NODICTIONARY));
+    assert_false(sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_ANONYMOUS, SASL_SEC_OPT_NOANONYMOUS));
+    assert_false(
+        sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_DICTIONARY, SASL_SEC_OPT_NODICTIONARY));
     assert_false(sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_ACTIVE, SASL_SEC_OPT_NOACTIVE));
     assert_false(sasl_dovecot_mech_allowed(0, SASL_SEC_OPT_MUTUAL_AUTH));
-    assert_true(sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_MUTUAL_AUTH,
-                                          SASL_SEC_OPT_MUTUAL_AUTH));
+    assert_true(sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_MUTUAL_AUTH, SASL_SEC_OPT_MUTUAL_AUTH));
     assert_false(sasl_dovecot_mech_allowed(0, SASL_SEC_OPT_FORWARD_SECRECY));
     assert_false(sasl_dovecot_mech_allowed(SASL_DOVECOT_MECH_PRIVATE, 0));
 }
@@ -341,7 +337,7 @@ static int fake_line(int fd, char *buf, size_t len)
 
 static void fake_send(int fd, const char *text)
 {
-    (void) !write(fd, text, strlen(text));
+    (void)!write(fd, text, strlen(text));
 }
 
 /*
@@ -361,7 +357,7 @@ static pid_t fake_server(const char *script)
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     strcpy(sun.sun_path, sock_path);
-    assert_int_equal(bind(lfd, (struct sockaddr *) &sun, sizeof(sun)), 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
     assert_int_equal(listen(lfd, 5), 0);
     if ((pid = fork()) != 0) {
         close(lfd);
@@ -474,7 +470,7 @@ static void test_dovecot_exchanges(void **unused)
     SASL_SERVER_PROPS p;
     pid_t pid;
 
-    (void) unused;
+    (void)unused;
     pid = fake_server("n");
     impl = sasl_srv_init("dovecot", sock_path, "", 5, why);
     assert_non_null(impl);
@@ -539,7 +535,7 @@ static void test_dovecot_failures(void **unused)
     SASL_SERVER_PROPS p = dprops(0, 0);
     pid_t pid;
 
-    (void) unused;
+    (void)unused;
     /* nobody listening */
     unlink(sock_path);
     impl = sasl_srv_init("dovecot", sock_path, "", 2, why);
@@ -580,7 +576,7 @@ static void test_dovecot_failures(void **unused)
 
 static int setup(void **unused)
 {
-    (void) unused;
+    (void)unused;
     assert_non_null(mkdtemp(sock_dir));
     snprintf(sock_path, sizeof(sock_path), "%s/auth", sock_dir);
     snprintf(log_path, sizeof(log_path), "%s/log", sock_dir);
@@ -590,7 +586,7 @@ static int setup(void **unused)
 
 static int teardown(void **unused)
 {
-    (void) unused;
+    (void)unused;
     unlink(sock_path);
     unlink(log_path);
     return rmdir(sock_dir);

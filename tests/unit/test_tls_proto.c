@@ -32,7 +32,7 @@ static void test_defaults_and_ranges(void **unused)
 {
     TLS_PROTO p;
 
-    (void) unused;
+    (void)unused;
     assert_int_equal(parse("", &p), 0);
     assert_int_equal(p.mask, ALL);
     assert_int_equal(p.min_version, TLS1_VERSION);
@@ -68,7 +68,7 @@ static void test_exclusions_and_inclusions(void **unused)
 {
     TLS_PROTO p;
 
-    (void) unused;
+    (void)unused;
     assert_int_equal(parse("!SSLv2, !SSLv3", &p), 0);
     assert_int_equal(p.mask, ALL);
 
@@ -107,13 +107,13 @@ static void test_refusals(void **unused)
 {
     TLS_PROTO p;
 
-    (void) unused;
+    (void)unused;
     assert_int_equal(parse("!TLSv9", &p), -1);
     assert_int_equal(parse("TLSv1.4", &p), -1);
     assert_int_equal(parse(">=", &p), -1);
     assert_int_equal(parse("!", &p), -1);
     assert_int_equal(parse(">TLSv1", &p), -1);
-    assert_int_equal(parse("SSLv3", &p), -1);           /* SSL only: nothing left */
+    assert_int_equal(parse("SSLv3", &p), -1); /* SSL only: nothing left */
     assert_int_equal(parse("<=SSLv3", &p), -1);
     assert_int_equal(parse(">=TLSv1.3 <=TLSv1.2", &p), -1);
     assert_int_equal(parse("!TLSv1 !TLSv1.1 !TLSv1.2 !TLSv1.3", &p), -1);
@@ -122,7 +122,7 @@ static void test_refusals(void **unused)
 
 static void test_names(void **unused)
 {
-    (void) unused;
+    (void)unused;
     assert_string_equal(tls_proto_name(TLS_PROTO_TLSv1_3), "TLSv1.3");
     assert_string_equal(tls_proto_name(TLS_PROTO_TLSv1), "TLSv1");
     assert_string_equal(tls_proto_name(0), "unknown");
@@ -132,7 +132,7 @@ static void test_ciphers(void **unused)
 {
     VSTRING *out = vstring_alloc(10);
 
-    (void) unused;
+    (void)unused;
     assert_int_equal(tls_proto_ciphers(out, "HIGH:@STRENGTH", NULL, NULL), 0);
     assert_string_equal(vstring_str(out), "HIGH:@STRENGTH");
     assert_int_equal(tls_proto_ciphers(out, "HIGH", "aNULL, RC4 3DES", ""), 0);

@@ -48,12 +48,12 @@ static X509 *self_signed(EVP_PKEY *key, const char *cn)
     X509_NAME *name;
 
     X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), (long) random());
+    ASN1_INTEGER_set(X509_get_serialNumber(x), (long)random());
     X509_gmtime_adj(X509_getm_notBefore(x), -60);
     X509_gmtime_adj(X509_getm_notAfter(x), 86400);
     X509_set_pubkey(x, key);
     name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *) cn, -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
     X509_set_issuer_name(x, name);
     assert_true(X509_sign(x, key, EVP_sha256()) > 0);
     return x;
@@ -66,7 +66,7 @@ static void write_pem(const char *path, EVP_PKEY *key, X509 *cert, int key_first
 
     assert_non_null(fp);
     if (key && key_first)
-        assert_true(PEM_write_PrivateKey(fp, key, enc, (unsigned char *) (enc ? "pass" : NULL),
+        assert_true(PEM_write_PrivateKey(fp, key, enc, (unsigned char *)(enc ? "pass" : NULL),
                                          enc ? 4 : 0, NULL, NULL));
     if (cert)
         assert_true(PEM_write_X509(fp, cert));
@@ -82,7 +82,7 @@ static int setup(void **unused)
 {
     EVP_PKEY *rsa, *ec, *other;
 
-    (void) unused;
+    (void)unused;
     assert_non_null(mkdtemp(dir));
 #define P(var, name) snprintf(var, sizeof(var), "%s/%s", dir, name)
     P(rsa_key, "rsa.key");
@@ -128,7 +128,7 @@ static int teardown(void **unused)
 {
     char cmd[512];
 
-    (void) unused;
+    (void)unused;
     X509_free(rsa_cert);
     X509_free(ec_cert);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -173,13 +173,13 @@ static void test_layouts(void **unused)
 {
     TLS_SERVER_PROPS p = props();
 
-    (void) unused;
+    (void)unused;
     p.cert_file = rsa_crt;
     p.key_file = rsa_key;
     tls_server_free(init_ok(&p));
 
     p = props();
-    p.cert_file = rsa_pem;     /* key in the same file; key_file empty */
+    p.cert_file = rsa_pem; /* key in the same file; key_file empty */
     tls_server_free(init_ok(&p));
 
     p = props();
@@ -216,7 +216,7 @@ static void test_refusals(void **unused)
     TLS_SERVER_PROPS p;
     char path[300];
 
-    (void) unused;
+    (void)unused;
     p = props();
     init_fails(&p, "no server certificate");
 
@@ -238,7 +238,7 @@ static void test_refusals(void **unused)
     p = props();
     p.cert_file = rsa_crt;
     p.key_file = rsa_crt;
-    init_fails(&p, "private key");  /* certificate without a key */
+    init_fails(&p, "private key"); /* certificate without a key */
 
     p = props();
     p.chain_files = backwards;
@@ -265,10 +265,10 @@ static void test_refusals(void **unused)
 
 /* ---- handshakes with a forked client ---- */
 
-#define CLIENT_HELLO 1      /* handshake, "hello\n" out, "world\n" in */
-#define CLIENT_GARBAGE 2    /* plaintext instead of a handshake */
-#define CLIENT_SILENT 3     /* connect, then say nothing */
-#define CLIENT_RESUME 4     /* two handshakes on two sockets; exit 0 if resumed */
+#define CLIENT_HELLO 1   /* handshake, "hello\n" out, "world\n" in */
+#define CLIENT_GARBAGE 2 /* plaintext instead of a handshake */
+#define CLIENT_SILENT 3  /* connect, then say nothing */
+#define CLIENT_RESUME 4  /* two handshakes on two sockets; exit 0 if resumed */
 
 static int client_hello(SSL_CTX *cctx, int fd, SSL_SESSION *sess, SSL_SESSION **out)
 {
@@ -313,7 +313,7 @@ static pid_t client(int mode, int fd, int fd2)
     case CLIENT_HELLO:
         _exit(client_hello(cctx, fd, NULL, NULL) < 0 ? 1 : 0);
     case CLIENT_GARBAGE:
-        (void) !write(fd, "EHLO client.example.com\r\nMAIL FROM:<a@b>\r\n", 43);
+        (void)!write(fd, "EHLO client.example.com\r\nMAIL FROM:<a@b>\r\n", 43);
         shutdown(fd, SHUT_WR);
         sleep(2);
         _exit(0);
@@ -364,7 +364,7 @@ static void test_handshake(void **unused)
     int sv[2];
     pid_t pid;
 
-    (void) unused;
+    (void)unused;
     p.cert_file = rsa_pem;
     p.log_level = 2;
     ctx = init_ok(&p);
@@ -386,7 +386,7 @@ static void test_garbage_and_silence(void **unused)
     struct timeval t0, t1;
     double elapsed;
 
-    (void) unused;
+    (void)unused;
     p.cert_file = rsa_pem;
     ctx = init_ok(&p);
 
@@ -419,7 +419,7 @@ static void test_changed(void **unused)
     TLS_SERVER_CTX *ctx;
     char copy[300], tmp[300], cmd[1400];
 
-    (void) unused;
+    (void)unused;
     snprintf(copy, sizeof(copy), "%s/live.pem", dir);
     snprintf(tmp, sizeof(tmp), "%s/live.pem.new", dir);
     snprintf(cmd, sizeof(cmd), "cp %s %s", rsa_pem, copy);
@@ -440,7 +440,7 @@ static void read_file(const char *path, unsigned char *buf, size_t len)
     int fd = open(path, O_RDONLY);
 
     assert_true(fd >= 0);
-    assert_int_equal(read(fd, buf, len), (ssize_t) len);
+    assert_int_equal(read(fd, buf, len), (ssize_t)len);
     close(fd);
 }
 
@@ -455,7 +455,7 @@ static void test_ticket_key_and_resumption(void **unused)
     int reused = -1;
     pid_t pid;
 
-    (void) unused;
+    (void)unused;
     unlink(ticket);
     p.cert_file = rsa_pem;
     p.ticket_key_file = ticket;
@@ -505,12 +505,9 @@ static void test_ticket_key_and_resumption(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_layouts),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_handshake),
-        cmocka_unit_test(test_garbage_and_silence),
-        cmocka_unit_test(test_changed),
-        cmocka_unit_test(test_ticket_key_and_resumption),
+        cmocka_unit_test(test_layouts),   cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_handshake), cmocka_unit_test(test_garbage_and_silence),
+        cmocka_unit_test(test_changed),   cmocka_unit_test(test_ticket_key_and_resumption),
     };
 
     signal(SIGPIPE, SIG_IGN);
