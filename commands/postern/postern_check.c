@@ -225,6 +225,18 @@ static void postern_check_maillog(void)
         return;
     }
     if (S_ISREG(st.st_mode) && st.st_uid != pc.mail_uid && (st.st_mode & S_IWOTH) == 0) {
+        /* root made it (a command logged before this check): give it to mail_owner */
+        if (geteuid() == 0 && st.st_uid == 0 && st.st_nlink == 1
+            && (fd = open(var_maillog_file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+            if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0
+                && fchown(fd, pc.mail_uid, pc.mail_gid) == 0) {
+                msg_warn("fixing the owner of maillog_file %s (was root, should be %s)",
+                         var_maillog_file, var_mail_owner);
+                close(fd);
+                return;
+            }
+            close(fd);
+        }
         msg_warn("maillog_file %s is not writable by mail_owner: daemons that run as %s "
                  "cannot log", var_maillog_file, var_mail_owner);
         pc.warnings++;

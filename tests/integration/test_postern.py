@@ -327,8 +327,20 @@ def test_check_creates_maillog_for_mail_owner(inst):
 
 
 @root_only
+def test_check_gives_a_root_made_maillog_to_mail_owner(inst):
+    inst.log.chmod(0o644)  # root's, from the fixture (a command logged first)
+    r = inst.postern("check")
+    assert r.returncode == 0
+    assert "fixing the owner of maillog_file" in r.stderr
+    assert os.stat(inst.log).st_uid == pwd.getpwnam(inst.owner).pw_uid
+
+
+@root_only
 def test_check_warns_about_a_maillog_mail_owner_cannot_write(inst):
-    inst.log.chmod(0o644)  # root's, from the fixture
+    os.chown(inst.log, 65534, 65534)  # someone else's: not ours to take
+    inst.log.chmod(0o644)
+    if pwd.getpwnam(inst.owner).pw_uid == 65534:
+        pytest.skip("mail_owner is nobody here")
     r = inst.postern("check")
     assert r.returncode == 0
     assert "is not writable by mail_owner" in r.stderr
