@@ -23,14 +23,19 @@
  *
  *	The modules: smtp_connect.c (next hops, servers, the walk),
  *	smtp_session.c (connections and the connection cache),
- *	smtp_proto.c (the conversation), smtp_trouble.c (outcomes).
+ *	smtp_proto.c (the conversation), smtp_trouble.c (outcomes),
+ *	smtp_tls.c (TLS policy, STARTTLS, certificate checks),
+ *	smtp_sasl.c (AUTH). Trusted CAs, policy and password tables and
+ *	the SASL library's plugins are read at start-up, before the
+ *	chroot and the privilege drop.
  *	man/man8/smtp.8 is the user's manual.
  * DIAGNOSTICS
  *	A malformed request is logged and answered with "try again later"
  *	(lib/deliver_request.c). Delivery problems go to the log in the
  *	status lines.
  * SEE ALSO
- *	qmgr(8), lib/deliver_proto.h, RFC 5321, RFC 2033, RFC 2920
+ *	qmgr(8), lib/deliver_proto.h, RFC 5321, RFC 2033, RFC 2920,
+ *	RFC 3207, RFC 4954, RFC 7672
  */
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +151,8 @@ static void smtp_pre_init(const char *service, char **args)
     dns_init();
     if (!p->lmtp)
         smtp_local_init();
+    smtp_tls_init();
+    smtp_sasl_init();
 }
 
 /* smtp_on_exit - close the cached connection politely */

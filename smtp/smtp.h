@@ -10,6 +10,9 @@
  * smtp_proto.c    the conversation: greeting, EHLO/HELO/LHLO, MAIL, RCPT,
  *                 DATA and content, with or without pipelining
  * smtp_trouble.c  turning replies and failures into recipient outcomes
+ * smtp_tls.c      TLS: security level and policy per destination, STARTTLS
+ *                 or implicit TLS, what the certificate must prove
+ * smtp_sasl.c     SASL: password lookup and the AUTH exchange
  */
 #include <sys/types.h>
 #include <time.h>
@@ -17,6 +20,7 @@
 #include "argv.h"
 #include "deliver_request.h"
 #include "smtp_reply.h"
+#include "tls_io.h"
 #include "vstream.h"
 #include "vstring.h"
 
@@ -68,8 +72,14 @@ typedef struct SMTP_SESSION {
     unsigned long long size_limit; /* SIZE of the EHLO reply, 0 = none stated */
     int reuse_count;               /* transactions after the first */
     time_t open_time;
-    int broken;       /* I/O error, timeout or 421: never reuse */
-    int rset_pending; /* reused: RSET goes before the next MAIL FROM */
+    int broken;          /* I/O error, timeout or 421: never reuse */
+    int rset_pending;    /* reused: RSET goes before the next MAIL FROM */
+    TLS_SESS *tls;       /* TLS active, or NULL */
+    int tls_level;       /* TLS_LEV_* the session was opened under */
+    int tls_trust;       /* TLS_TRUST_* when tls is set */
+    char *hop;           /* the destination (of the next-hop list) it was opened for */
+    char *sasl_user;     /* authenticated as, or NULL */
+    VSTRING *auth_mechs; /* SASL mechanisms of the last EHLO reply */
 } SMTP_SESSION;
 
 /* per-recipient progress in one request */
@@ -79,6 +89,20 @@ typedef struct SMTP_RCPT_STATE {
     VSTRING *why;   /* text of the last temporary failure */
     VSTRING *relay; /* relay= of the last temporary failure */
 } SMTP_RCPT_STATE;
+
+/* the TLS policy of one destination (smtp_tls.c) */
+typedef struct SMTP_TLS_POLICY {
+    int level;           /* TLS_LEV_*, or TLS_LEV_UNSUPPORTED, or -1: invalid */
+    char *dest;          /* the destination as written (policy lookup key) */
+    char *nexthop;       /* its domain or host, without [] and port */
+    ARGV *match;         /* certificate names: hostname, nexthop, dot-nexthop, names */
+    char *servername;    /* SNI: "", hostname, nexthop or a name */
+    char *protocols;     /* tls_proto.h syntax */
+    char *grade;         /* cipher grade */
+    char *exclude;       /* cipher exclusions */
+    VSTRING *cipherlist; /* the OpenSSL cipher list of grade and exclusions */
+    VSTRING *why;        /* why the policy is invalid */
+} SMTP_TLS_POLICY;
 
 /* one delivery request */
 typedef struct SMTP_STATE {
@@ -92,6 +116,9 @@ typedef struct SMTP_STATE {
     SMTP_REPLY *reply;
     VSTRING *buf;
     VSTRING *why;
+    SMTP_TLS_POLICY *tls; /* policy of the destination being tried, or NULL */
+    int tls_off;          /* next connection without TLS (retry at level may) */
+    int tls_retry;        /* a handshake failed at level may: retry in plaintext */
 } SMTP_STATE;
 
 /* smtp_connect.c */
@@ -116,6 +143,25 @@ void smtp_cache_close(void);
 #define SMTP_XFER_STALE 1   /* a reused session failed its RSET: nothing recorded */
 int smtp_helo(SMTP_STATE *state);
 int smtp_xfer(SMTP_STATE *state);
+int smtp_send(SMTP_SESSION *session, const char *cmd, int flush, long timeout);
+int smtp_read(SMTP_SESSION *session, SMTP_REPLY *reply, long timeout);
+void smtp_lost(SMTP_STATE *state, const char *stage, int rc);
+
+/* smtp_tls.c */
+void smtp_tls_init(void);
+SMTP_TLS_POLICY *smtp_tls_policy(const char *dest, const char *nexthop);
+void smtp_tls_policy_free(SMTP_TLS_POLICY *policy);
+int smtp_tls_policy_check(SMTP_STATE *state);
+int smtp_tls_wrapper(SMTP_STATE *state);
+int smtp_tls_starttls(SMTP_STATE *state);
+int smtp_tls_reusable(SMTP_SESSION *session);
+void smtp_tls_stop(SMTP_SESSION *session);
+
+/* smtp_sasl.c */
+void smtp_sasl_init(void);
+int smtp_sasl_auth(SMTP_STATE *state);
+int smtp_sasl_reusable(SMTP_STATE *state, SMTP_SESSION *session);
+void smtp_sasl_mechs(SMTP_SESSION *session, const SMTP_REPLY *reply);
 
 /* smtp_trouble.c */
 int smtp_rcpt_pending(SMTP_STATE *state, int i);

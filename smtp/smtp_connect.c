@@ -401,9 +401,11 @@ static int smtp_limits_reached(SMTP_STATE *state)
     return 0;
 }
 
-/* smtp_connect_inet - try each address in turn */
-
-static void smtp_connect_inet(SMTP_STATE *state, SMTP_ADDR_LIST *al, unsigned port)
+/*
+ * smtp_connect_addr - connect to one address and run a session there;
+ * return 1 to go on with the next address.
+ */
+static int smtp_connect_addr(SMTP_STATE *state, SMTP_ADDR *sa, unsigned port)
 {
     struct sockaddr_storage ss;
     struct sockaddr_storage bs;
@@ -412,34 +414,58 @@ static void smtp_connect_inet(SMTP_STATE *state, SMTP_ADDR_LIST *al, unsigned po
     char text[DNS_ADDR_TEXT_MAX];
     char port_text[16];
     VSTRING *why = vstring_alloc(100);
+    int bind_it;
     int fd;
+    int go_on;
 
     snprintf(port_text, sizeof(port_text), "%u", port);
+    dns_addr_text(&sa->addr, text);
+    dns_addr_sockaddr(&sa->addr, port, &ss, &len);
+    bind_it = smtp_bind_sockaddr(sa->addr.family, &bs, &blen);
+    fd = inet_connect_addr((struct sockaddr *)&ss, len, bind_it ? (struct sockaddr *)&bs : NULL,
+                           bind_it ? blen : 0, (int)smtp_params.connect_timeout, why);
+    vstring_free(why);
+    if (fd < 0) {
+        smtp_all_fail(state, "none", "4.4.1", "connect to %s[%s]:%u: %s", sa->host, text, port,
+                      errno == ETIMEDOUT ? "Connection timed out" : strerror(errno));
+        return 1;
+    }
+    if (state->session)
+        smtp_drop_session(state, 0);
+    state->session = smtp_session_alloc(vstream_fdopen(fd, O_RDWR), state->req->nexthop, sa->host,
+                                        text, port_text);
+    state->session->hop = mystrdup(state->tls ? state->tls->dest : state->req->nexthop);
+    go_on = smtp_session_step(state);
+    if (go_on && smtp_pending_count(state) > 0 && state->session)
+        smtp_drop_session(state, 0);
+    return go_on;
+}
+
+/* smtp_connect_inet - try each address in turn */
+
+static void smtp_connect_inet(SMTP_STATE *state, SMTP_ADDR_LIST *al, unsigned port)
+{
     for (int i = 0; i < al->count && !smtp_limits_reached(state); i++) {
         SMTP_ADDR *sa = al->list + i;
-        int bind_it;
+        int go_on;
 
         state->addresses++;
-        dns_addr_text(&sa->addr, text);
-        dns_addr_sockaddr(&sa->addr, port, &ss, &len);
-        bind_it = smtp_bind_sockaddr(sa->addr.family, &bs, &blen);
-        fd = inet_connect_addr((struct sockaddr *)&ss, len, bind_it ? (struct sockaddr *)&bs : NULL,
-                               bind_it ? blen : 0, (int)smtp_params.connect_timeout, why);
-        if (fd < 0) {
-            smtp_all_fail(state, "none", "4.4.1", "connect to %s[%s]:%u: %s", sa->host, text, port,
-                          errno == ETIMEDOUT ? "Connection timed out" : strerror(errno));
-            continue;
+        state->tls_retry = 0;
+        go_on = smtp_connect_addr(state, sa, port);
+        if (go_on && state->tls_retry && smtp_pending_count(state) > 0) {
+            /* opportunistic TLS failed in the handshake: once more in plaintext */
+            msg_info("TLS handshake with %s failed at security level may: trying again "
+                     "without TLS",
+                     sa->host);
+            state->tls_retry = 0;
+            state->tls_off = 1;
+            go_on = smtp_connect_addr(state, sa, port);
+            state->tls_off = 0;
         }
-        if (state->session)
-            smtp_drop_session(state, 0);
-        state->session = smtp_session_alloc(vstream_fdopen(fd, O_RDWR), state->req->nexthop,
-                                            sa->host, text, port_text);
-        if (!smtp_session_step(state))
+        state->tls_retry = 0;
+        if (!go_on)
             break;
-        if (smtp_pending_count(state) > 0 && state->session)
-            smtp_drop_session(state, 0);
     }
-    vstring_free(why);
 }
 
 /*
@@ -556,6 +582,9 @@ static void smtp_deliver_dest(SMTP_STATE *state, const char *dest)
         smtp_all_fail(state, "none", "4.3.5", "bad next hop \"%s\": %s", dest, vstring_str(why));
         goto done;
     }
+    state->tls = smtp_tls_policy(dest, ep.type == SOCK_EP_UNIX ? var_myhostname : ep.host);
+    if (smtp_tls_policy_check(state) < 0)
+        goto done;
     if (ep.type == SOCK_EP_UNIX) {
         if (!smtp_params.lmtp) {
             smtp_all_fail(state, "none", "4.3.5",
@@ -571,6 +600,7 @@ static void smtp_deliver_dest(SMTP_STATE *state, const char *dest)
         }
         state->session = smtp_session_alloc(vstream_fdopen(fd, O_RDWR), state->req->nexthop,
                                             var_myhostname, ep.path, "");
+        state->session->hop = mystrdup(dest);
         smtp_session_step(state);
         goto done;
     }
@@ -590,6 +620,8 @@ static void smtp_deliver_dest(SMTP_STATE *state, const char *dest)
     smtp_connect_inet(state, &al, port);
 
 done:
+    smtp_tls_policy_free(state->tls);
+    state->tls = NULL;
     smtp_addr_free(&al);
     vstring_free(why);
 }
@@ -601,7 +633,15 @@ void smtp_deliver(SMTP_STATE *state)
     int first_fallback;
 
     /* the cached session, when it was kept for this next hop */
-    if ((state->session = smtp_cache_take(req->nexthop)) != NULL) {
+    if ((state->session = smtp_cache_take(req->nexthop)) != NULL &&
+        (!smtp_tls_reusable(state->session) || !smtp_sasl_reusable(state, state->session))) {
+        if (msg_verbose)
+            msg_info("not reusing the connection to %s: its TLS or SASL state does not fit",
+                     vstring_str(state->session->relay));
+        smtp_session_quit(state->session);
+        state->session = NULL;
+    }
+    if (state->session != NULL) {
         if (msg_verbose)
             msg_info("reusing connection to %s", vstring_str(state->session->relay));
         deliver_request_conn_done(req);

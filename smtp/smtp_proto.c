@@ -6,11 +6,18 @@
  *
  *	int smtp_helo(SMTP_STATE *state)
  *	int smtp_xfer(SMTP_STATE *state)
+ *	int smtp_send(SMTP_SESSION *session, const char *cmd, int flush,
+ *			long timeout)
+ *	int smtp_read(SMTP_SESSION *session, SMTP_REPLY *reply, long timeout)
+ *	void smtp_lost(SMTP_STATE *state, const char *stage, int rc)
  * DESCRIPTION
  *	smtp_helo() reads the server's greeting on the new session in
  *	state->session and introduces the client: EHLO (HELO when EHLO is
  *	refused, or only HELO with smtp_never_send_ehlo), or LHLO for LMTP.
- *	It learns the server's extensions from the reply. Returns
+ *	It learns the server's extensions from the reply. With implicit
+ *	TLS the handshake comes first (smtp_tls_wrapper()); after EHLO come
+ *	STARTTLS and a second EHLO over TLS (smtp_tls_starttls()), then
+ *	AUTH (smtp_sasl_auth()). Returns
  *	SMTP_SESSION_OK, or SMTP_SESSION_NEXT after recording a temporary
  *	failure for every pending recipient (the caller closes the session
  *	and tries the next server), or SMTP_SESSION_STOP after a permanent
@@ -48,6 +55,13 @@
  *	SMTP_XFER_STALE at once, with no outcome recorded from this server
  *	(it cannot have taken the message: the content was not sent), so
  *	that the caller can open a fresh connection.
+ *
+ *	smtp_send() queues one command line (flushed when flush is set)
+ *	and smtp_read() reads one reply, each under the timeout given;
+ *	both < 0 on failure (smtp_read() marks the session broken on 421).
+ *	smtp_lost() records, for every pending recipient, that the
+ *	connection failed (rc: SMTP_REPLY_BAD, or EOF/timeout) while doing
+ *	stage ("sending MAIL FROM"), and marks the session broken.
  */
 #include <ctype.h>
 #include <string.h>
@@ -72,7 +86,7 @@
 
 /* smtp_lost - the connection failed while doing stage */
 
-static void smtp_lost(SMTP_STATE *state, const char *stage, int rc)
+void smtp_lost(SMTP_STATE *state, const char *stage, int rc)
 {
     SMTP_SESSION *session = state->session;
     const char *relay = vstring_str(session->relay);
@@ -91,7 +105,7 @@ static void smtp_lost(SMTP_STATE *state, const char *stage, int rc)
 
 /* smtp_read - read one reply under a timeout; < 0 on failure */
 
-static int smtp_read(SMTP_SESSION *session, SMTP_REPLY *reply, long timeout)
+int smtp_read(SMTP_SESSION *session, SMTP_REPLY *reply, long timeout)
 {
     int rc;
 
@@ -106,7 +120,7 @@ static int smtp_read(SMTP_SESSION *session, SMTP_REPLY *reply, long timeout)
 
 /* smtp_send - queue one command line; flush when asked */
 
-static int smtp_send(SMTP_SESSION *session, const char *cmd, int flush, long timeout)
+int smtp_send(SMTP_SESSION *session, const char *cmd, int flush, long timeout)
 {
     if (msg_verbose)
         msg_info("> %s: %s", session->host, cmd);
@@ -148,7 +162,9 @@ static int smtp_refused(SMTP_STATE *state, int soft)
     return soft ? SMTP_SESSION_NEXT : SMTP_SESSION_STOP;
 }
 
-int smtp_helo(SMTP_STATE *state)
+/* smtp_hello - EHLO (HELO), or LHLO; learn the server's extensions */
+
+static int smtp_hello(SMTP_STATE *state)
 {
     SMTP_SESSION *session = state->session;
     SMTP_REPLY *reply = state->reply;
@@ -156,19 +172,6 @@ int smtp_helo(SMTP_STATE *state)
     const char *cmd;
     int rc;
 
-    /* the greeting */
-    rc = smtp_read(session, reply, smtp_params.helo_timeout);
-    if (rc < 0) {
-        smtp_lost(state, SMTP_STAGE_GREETING, rc);
-        return SMTP_SESSION_NEXT;
-    }
-    if (rc >= 400 || rc < 200) {
-        session->broken = 1;
-        return smtp_refused(state,
-                            rc < 500 || (!smtp_params.lmtp && smtp_params.skip_5xx_greeting));
-    }
-
-    /* EHLO, LHLO or HELO */
     cmd = smtp_params.lmtp ? "LHLO" : smtp_params.never_ehlo ? "HELO" : "EHLO";
     for (;;) {
         vstring_sprintf(stage, SMTP_STAGE_HELO, cmd);
@@ -188,13 +191,53 @@ int smtp_helo(SMTP_STATE *state)
         smtp_all_reply_fail(state, reply, cmd);
         return rc < 500 ? SMTP_SESSION_NEXT : SMTP_SESSION_STOP;
     }
+    session->features = 0;
+    session->size_limit = 0;
     if (strcmp(cmd, "HELO") != 0)
         session->features =
             smtp_reply_ehlo(reply, smtp_params.discard_keywords, &session->size_limit);
+    if (session->features & SMTP_FEATURE_AUTH)
+        smtp_sasl_mechs(session, reply);
+    else if (session->auth_mechs)
+        vstring_reset(session->auth_mechs);
     if (msg_verbose)
         msg_info("%s: features 0x%x size limit %llu", session->host, session->features,
                  session->size_limit);
     return SMTP_SESSION_OK;
+}
+
+int smtp_helo(SMTP_STATE *state)
+{
+    SMTP_SESSION *session = state->session;
+    SMTP_REPLY *reply = state->reply;
+    int rc;
+
+    /* implicit TLS comes before the greeting */
+    if ((rc = smtp_tls_wrapper(state)) != SMTP_SESSION_OK)
+        return rc;
+
+    /* the greeting */
+    rc = smtp_read(session, reply, smtp_params.helo_timeout);
+    if (rc < 0) {
+        smtp_lost(state, SMTP_STAGE_GREETING, rc);
+        return SMTP_SESSION_NEXT;
+    }
+    if (rc >= 400 || rc < 200) {
+        session->broken = 1;
+        return smtp_refused(state,
+                            rc < 500 || (!smtp_params.lmtp && smtp_params.skip_5xx_greeting));
+    }
+
+    /* EHLO, LHLO or HELO; STARTTLS and EHLO again (RFC 3207); AUTH */
+    if ((rc = smtp_hello(state)) != SMTP_SESSION_OK)
+        return rc;
+    if (session->tls == NULL) {
+        if ((rc = smtp_tls_starttls(state)) != SMTP_SESSION_OK)
+            return rc;
+        if (session->tls != NULL && (rc = smtp_hello(state)) != SMTP_SESSION_OK)
+            return rc;
+    }
+    return smtp_sasl_auth(state);
 }
 
 /* smtp_has_8bit - does text hold a byte over 127? */

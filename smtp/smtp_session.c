@@ -16,8 +16,11 @@
  *	of the request (the cache key), host the server's name for logs,
  *	addr its numeric address (or a socket path) and port its numeric
  *	port ("" for a UNIX socket). smtp_session_free() closes the
- *	connection without a word. smtp_session_quit() sends QUIT (unless
- *	the session is broken), does not wait for the reply, and frees.
+ *	connection without a word (with TLS: the close_notify alert, unless
+ *	the session broke). smtp_session_quit() sends QUIT (unless the
+ *	session is broken), does not wait for the reply, and frees. A
+ *	session with TLS stays TLS for as long as it lives, in the cache
+ *	too.
  *
  *	The cache holds at most one idle session per process: the one the
  *	last request finished with. smtp_cache_save() keeps a healthy
@@ -71,13 +74,21 @@ SMTP_SESSION *smtp_session_alloc(VSTREAM *stream, const char *dest, const char *
 
 void smtp_session_free(SMTP_SESSION *session)
 {
-    if (session->stream)
+    if (session->stream) {
+        smtp_tls_stop(session);
         vstream_fclose(session->stream);
+    }
     myfree(session->dest);
     myfree(session->host);
     myfree(session->addr);
     myfree(session->port);
     vstring_free(session->relay);
+    if (session->hop)
+        myfree(session->hop);
+    if (session->sasl_user)
+        myfree(session->sasl_user);
+    if (session->auth_mechs)
+        vstring_free(session->auth_mechs);
     myfree(session);
 }
 
@@ -152,7 +163,8 @@ void smtp_cache_save(SMTP_SESSION *session)
         smtp_session_quit(session);
         return;
     }
-    if (vstream_bufferred(session->stream) > 0) { /* unsolicited data: do not trust it */
+    if (vstream_bufferred(session->stream) > 0 ||
+        (session->tls && tls_sess_pending(session->tls) > 0)) { /* unsolicited data */
         smtp_session_quit(session);
         return;
     }
