@@ -58,9 +58,11 @@
  *	does not count).
  *
  *	smtp_tls_reusable(session) says whether a cached session still
- *	satisfies the policy of the destination it was opened for: a
- *	session opened under a lower level (so possibly in plaintext) is
- *	not reused when the level has gone up. smtp_tls_stop(session)
+ *	satisfies the policy of the destination it was opened for: under
+ *	none and may any session does; under encrypt and above only one
+ *	that was opened under the same level or a higher one (and so has
+ *	TLS with the checks of that level). A plaintext session is never
+ *	reused for a destination that now requires TLS. smtp_tls_stop(session)
  *	ends TLS on a session that is being closed (close_notify unless
  *	the session broke).
  */
@@ -491,7 +493,8 @@ int smtp_tls_reusable(SMTP_SESSION *session)
     if (smtp_tls.level == TLS_LEV_NONE && smtp_tls.policy_maps == NULL)
         return 1;
     policy = smtp_tls_policy(session->hop, session->host);
-    ok = policy->level >= 0 && policy->level <= session->tls_level;
+    ok =
+        policy->level >= 0 && (policy->level <= TLS_LEV_MAY || policy->level <= session->tls_level);
     smtp_tls_policy_free(policy);
     return ok;
 }
