@@ -601,8 +601,8 @@ static int quit_cmd(SMTPD_STATE *state, const char *args)
 static int help_cmd(SMTPD_STATE *state, const char *args)
 {
     (void) args;
-    smtpd_chat_reply(state, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY "
-                            "HELP QUIT");
+    smtpd_chat_reply(state, "214 2.0.0 Commands: HELO EHLO STARTTLS AUTH MAIL RCPT DATA BDAT RSET "
+                            "NOOP VRFY HELP QUIT");
     return 0;
 }
 
