@@ -9,16 +9,25 @@
  *	serves up to $max_use of them in turn (lib/mail_server.h,
  *	single_server_main). Everything that can be prepared once is
  *	prepared before the first client: restriction lists are parsed and
- *	their tables opened (smtpd_check.c).
+ *	their tables opened (smtpd_check.c), the TLS certificates loaded and
+ *	the SASL library started (smtpd_tls.c, smtpd_sasl.c), as root before
+ *	the chroot and privilege drop. Between sessions a process exits when
+ *	a table or a certificate file has changed, so that its successor
+ *	reads the new one.
  *
  *	A session: "connect from host[addr]", the 220 greeting
  *	($smtpd_banner), then commands until QUIT, a fatal protocol error,
  *	a timeout ($smtpd_timeout) or too many errors
  *	($smtpd_hard_error_limit), then "disconnect from host[addr]" with
  *	per-command counts. Commands: HELO, EHLO (PIPELINING, SIZE, VRFY,
- *	ENHANCEDSTATUSCODES, 8BITMIME, DSN, SMTPUTF8, CHUNKING), MAIL FROM
- *	(SIZE BODY RET ENVID SMTPUTF8), RCPT TO (NOTIFY ORCPT), DATA, BDAT,
- *	RSET, NOOP, VRFY, HELP, QUIT. Every reply but the greeting and the
+ *	STARTTLS, AUTH, ENHANCEDSTATUSCODES, 8BITMIME, DSN, SMTPUTF8,
+ *	CHUNKING), STARTTLS and AUTH (smtpd_tls.c, smtpd_sasl.c), MAIL FROM
+ *	(SIZE BODY RET ENVID SMTPUTF8 AUTH), RCPT TO (NOTIFY ORCPT), DATA,
+ *	BDAT, RSET, NOOP, VRFY, HELP, QUIT. At smtpd_tls_security_level =
+ *	encrypt (and in wrapper mode before the handshake) commands other
+ *	than EHLO, HELO, STARTTLS, NOOP, RSET and QUIT get 530 5.7.0 until
+ *	TLS is active. On a wrapper-mode service TLS starts before the
+ *	greeting. Every reply but the greeting and the
  *	HELO/EHLO replies carries an RFC 3463 code; the wording is
  *	Postfix's.
  *
