@@ -11,6 +11,8 @@
  *	smtpd_check_*.c   DNS, policy service and SPF restrictions (smtpd_check_impl.h)
  *	smtpd_data.c      the cleanup(8) stream: envelope, DATA, BDAT
  *	smtpd_received.c  the Received: header
+ *	smtpd_tls.c       STARTTLS, wrapper-mode TLS (lib/tls_server.h)
+ *	smtpd_sasl.c      AUTH, AUTH= (lib/sasl_srv.h: Cyrus SASL, Dovecot)
  *
  * Ownership: every pointer in SMTPD_STATE belongs to the state and is
  * freed by smtpd_state_free() (session) or smtpd_mail_reset()
