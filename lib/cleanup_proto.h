@@ -56,6 +56,42 @@
  *        END
  *    and the file mode CLEANUP_MODE_READY marks it complete. qmgr takes
  *    only files in that mode that end with END.
+ *
+ * Content actions (header_checks(5), and the same actions of access(5)
+ * tables that smtpd(8) evaluates):
+ *    A client asks for them with envelope ATTR records (before MESG);
+ *    cleanup honours them exactly like the header_checks action of the
+ *    same name, does not copy them into the queue file, and logs
+ *    nothing for them (the client logged its own decision):
+ *        action_hold=TEXT       the queue file goes to hold/ instead of
+ *                               incoming/ (TEXT, the reason, may be empty)
+ *        action_discard=TEXT    the message is accepted (status 0) and
+ *                               dropped: no queue file is left
+ *        action_redirect=ADDR   every recipient is replaced by ADDR
+ *                               (internal form) at delivery time
+ *        action_filter=T:D      the content filter transport:destination
+ *    smtpd sends action_filter for an access(5) FILTER action, else the
+ *    value of its content_filter parameter when that is not empty;
+ *    pickup sends its content_filter the same way (content_filter is
+ *    read by the client, so that "-o content_filter=" on a master.cf
+ *    service such as a filter's re-injection smtpd turns it off). When
+ *    one of these comes more than once, the last one counts; a
+ *    header_checks or body_checks FILTER or REDIRECT that fires later
+ *    overrides it. PREPEND needs nothing from cleanup: a client adds
+ *    the header to the content it sends.
+ *
+ *    In the queue file: every file has, just before MESG, an ATTR
+ *    record "xtra_offset=NNNNNNNNNNNNNNN" (15 decimal digits, rewritten
+ *    in place at the end, like SIZE) that holds the offset of the XTRA
+ *    record, so that a reader can skip the content. A filter and a
+ *    redirection are written after XTRA as ATTR "content_filter=T:D"
+ *    and "redirect=ADDR" (at most one of each); qmgr(8) then routes
+ *    every recipient to transport T, next hop D (the recipient domain
+ *    when D is empty, or $default_filter_nexthop when that is set), or
+ *    resolves ADDR instead of each recipient. A redirection overrides
+ *    a filter. A held file is complete (mode CLEANUP_MODE_READY) in
+ *    hold/ instead of incoming/. Clients may not send content_filter,
+ *    redirect or xtra_offset themselves: cleanup ignores them.
  */
 
 #define CLEANUP_SERVICE_PATH "public/cleanup"
@@ -93,6 +129,19 @@
 #define CLEANUP_ATTR_MESSAGE_ID "message_id"          /* written by cleanup */
 #define CLEANUP_ATTR_FULL_NAME "full_name"            /* sendmail -F: for an added From: */
 #define CLEANUP_ATTR_ORIGIN "origin"                  /* "smtpd", "pickup", "bounce" */
+
+/* client requests for content actions (see "Content actions" above) */
+#define CLEANUP_ATTR_ACT_HOLD "action_hold"           /* reason text, may be empty */
+#define CLEANUP_ATTR_ACT_DISCARD "action_discard"     /* reason text, may be empty */
+#define CLEANUP_ATTR_ACT_REDIRECT "action_redirect"   /* address, internal form */
+#define CLEANUP_ATTR_ACT_FILTER "action_filter"       /* transport:destination */
+#define CLEANUP_ATTR_ACT_PREFIX "action_"
+
+/* written by cleanup only */
+#define CLEANUP_ATTR_FILTER "content_filter"          /* after XTRA: transport:destination */
+#define CLEANUP_ATTR_REDIRECT "redirect"              /* after XTRA: address */
+#define CLEANUP_ATTR_XTRA_OFFSET "xtra_offset"        /* before MESG: offset of XTRA */
+#define CLEANUP_XTRA_OFFSET_FORMAT "%015lld"          /* fixed width, rewritten in place */
 
 /* DSN NOTIFY bits (NOTIFY record, decimal) */
 #define DSN_NOTIFY_NEVER (1 << 0)
