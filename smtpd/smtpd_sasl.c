@@ -18,7 +18,10 @@
  *	$smtpd_sasl_auth_enable it starts the backend named by
  *	$smtpd_sasl_type (Cyrus SASL loads its plugins and reads
  *	$smtpd_sasl_path.conf from $cyrus_sasl_config_path; Dovecot is
- *	only connected to later) and checks both security option lists.
+ *	only connected to later, and every exchange with it is bounded by
+ *	SMTPD_SASL_TIMEOUT seconds, so that a hung authentication server
+ *	cannot hold a session for long) and checks both security option
+ *	lists.
  *	Any problem is fatal: a server that was told to authenticate and
  *	cannot would otherwise silently refuse every user's mail.
  *
@@ -84,6 +87,7 @@
 
 #define SMTPD_SASL_ROUNDS_MAX 20   /* challenges in one exchange */
 #define SMTPD_SASL_SENDER_MAX 2048 /* bytes of a decoded AUTH= value */
+#define SMTPD_SASL_TIMEOUT 10      /* seconds for one exchange with Dovecot */
 
 static SASL_SERVER_IMPL *smtpd_sasl_impl;
 static int smtpd_sasl_opts;     /* without TLS */
@@ -101,7 +105,7 @@ void smtpd_sasl_init(void)
     if (sasl_sec_options(var_smtpd_sasl_tls_security_options, &smtpd_sasl_tls_opts, why) < 0)
         msg_fatal("smtpd_sasl_tls_security_options: %s", vstring_str(why));
     smtpd_sasl_impl = sasl_srv_init(var_smtpd_sasl_type, var_smtpd_sasl_path,
-                                    var_cyrus_sasl_config_path, (int)var_ipc_timeout, why);
+                                    var_cyrus_sasl_config_path, SMTPD_SASL_TIMEOUT, why);
     if (smtpd_sasl_impl == NULL)
         msg_fatal("SASL per-process initialization failed: %s", vstring_str(why));
     vstring_free(why);
