@@ -28,7 +28,8 @@
  *	session ticket key is shared through
  *	$data_directory/smtpd_tls_ticket.key (tls_server.h).
  *	smtpd_tls_post_init(), after the privilege drop, checks that the
- *	certificate files can still be watched for changes.
+ *	certificate files can still be watched for changes (in a chroot
+ *	they cannot; watching is then off and only "postern reload" renews).
  *
  *	smtpd_tls_offer() says whether EHLO announces STARTTLS (a level
  *	other than none, no TLS yet, not wrapper mode: it is announced
@@ -166,10 +167,16 @@ void smtpd_tls_post_init(void)
 {
     const char *name;
 
+    /*
+     * Inside a chroot (the default for smtp in master.cf) the files are
+     * out of sight: that is normal, and "postern reload" is the way to
+     * renew, so this is said only in verbose mode.
+     */
     if (smtpd_tls_ctx && (name = tls_server_changed(smtpd_tls_ctx)) != NULL) {
-        msg_warn("cannot watch %s for changes from here: run \"postern reload\" after renewing "
-                 "the certificate",
-                 name);
+        if (msg_verbose)
+            msg_info("cannot watch %s for changes from here: run \"postern reload\" after "
+                     "renewing the certificate",
+                     name);
         smtpd_tls_watch = 0;
     }
 }
