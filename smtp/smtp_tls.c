@@ -302,6 +302,7 @@ void smtp_tls_policy_free(SMTP_TLS_POLICY *policy)
 int smtp_tls_policy_check(SMTP_STATE *state)
 {
     SMTP_TLS_POLICY *policy = state->tls;
+    TLS_PROTO proto;
     const char *base;
     VSTRING *exclude;
     int status;
@@ -327,6 +328,12 @@ int smtp_tls_policy_check(SMTP_STATE *state)
     }
     if (policy->level == TLS_LEV_NONE || smtp_tls.ctx == NULL)
         return 0;
+    if (tls_proto_parse(policy->protocols, &proto, policy->why) < 0) {
+        vstring_sprintf_append(policy->why, " in the TLS protocols for %s", policy->dest);
+        msg_warn("%s", vstring_str(policy->why));
+        smtp_all_fail(state, "none", "4.7.5", "%s", vstring_str(policy->why));
+        return -1;
+    }
     base = tls_cipher_grade(policy->grade, var_tls_high_cipherlist, var_tls_medium_cipherlist,
                             var_tls_low_cipherlist, var_tls_export_cipherlist,
                             var_tls_null_cipherlist);
@@ -473,10 +480,13 @@ int smtp_tls_starttls(SMTP_STATE *state)
         smtp_lost(state, "sending STARTTLS", SMTP_REPLY_EOF);
         return SMTP_SESSION_NEXT;
     }
+    if (rc == 421) {
+        smtp_all_reply_fail(state, reply, "STARTTLS");
+        return SMTP_SESSION_NEXT;
+    }
     if (rc != 220) {
-        if (level == TLS_LEV_MAY && rc != 421)
+        if (level == TLS_LEV_MAY)
             return SMTP_SESSION_OK;
-        session->broken |= rc == 421;
         smtp_all_fail(state, relay, reply->dsn[0] == '5' ? "4.7.5" : reply->dsn,
                       "TLS is required, but host %s[%s] refused to start TLS: %s", session->host,
                       session->addr, vstring_str(reply->text));

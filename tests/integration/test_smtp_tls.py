@@ -166,6 +166,15 @@ def test_encrypt_starttls_5xx_still_only_defers(agent, peers, certs):  # noqa: F
     assert "dsn=4.7.5, status=deferred (TLS is required, but host" in status(agent)
 
 
+def test_starttls_421_defers_at_any_level(agent, peers, certs):  # noqa: F811
+    peer = self_signed_peer(peers, certs, starttls_reply="421 4.3.2 Service shutting down")
+    agent.configure(smtp_tls_security_level="may")
+    assert send(agent, peer) == ["deferred"]
+    no_mail(peer)
+    assert "dsn=4.3.2, status=deferred (host 127.0.0.1[127.0.0.1] said: 421 4.3.2 Service " \
+           "shutting down (in reply to STARTTLS command))" in status(agent)
+
+
 def test_encrypt_broken_handshake_defers_never_plaintext(agent, peers, certs):  # noqa: F811
     peer = self_signed_peer(peers, certs, broken_tls=True)
     agent.configure(smtp_tls_security_level="encrypt")
@@ -449,7 +458,12 @@ def test_protocols_and_ciphers(agent, peers, certs):  # noqa: F811
                      agent.logtext())
     agent.configure(smtp_tls_mandatory_ciphers="bogus")
     assert send(agent, peer) == ["deferred"]
+    assert "invalid TLS cipher grade \"bogus\"" in status(agent)
+    agent.configure(smtp_tls_mandatory_ciphers="high", smtp_tls_mandatory_protocols="TLSv9")
+    assert send(agent, peer) == ["deferred"]
+    assert "in the TLS protocols for [127.0.0.1]:%d" % peer.port in status(agent)
     assert len(peer.messages) == 1
+    assert peer.connections == 1
 
 
 def test_missing_cafile_makes_tls_unavailable(agent, peers, certs):  # noqa: F811
@@ -464,6 +478,30 @@ def test_missing_cafile_makes_tls_unavailable(agent, peers, certs):  # noqa: F81
     agent.configure(smtp_tls_security_level="may")
     assert send(agent, peer) == ["sent"]
     assert peer.messages[0]["tls"] is False
+
+
+def test_lmtp_tls_and_auth(postern_build, agent_base, peers, certs):  # noqa: F811
+    peer = peers(cert=certs.mx[0], key=certs.mx[1], lmtp=True, auth={"lmtpuser": "pw"},
+                 auth_required=True, auth_tls_only=True)
+    agent = SmtpAgent(postern_build, agent_base, program="lmtp")
+    agent.configure(lmtp_tls_security_level="verify", lmtp_tls_CAfile=str(certs.ca),
+                    lmtp_tls_loglevel="1", lmtp_sasl_auth_enable="yes",
+                    lmtp_sasl_password_maps="inline:{ 127.0.0.1=lmtpuser:pw }",
+                    lmtp_sasl_tls_security_options="noanonymous")
+    res = agent.send("s@example.com", ["a@example.net", "b@example.net"], MSG,
+                     f"inet:127.0.0.1:{peer.port}")
+    assert res == ["sent", "sent"]
+    assert peer.commands[:4] == ["LHLO mx.example.com", "STARTTLS", "LHLO mx.example.com",
+                                 "AUTH PLAIN ..."]
+    assert peer.messages[0]["tls"] is True and peer.messages[0]["auth"] == "lmtpuser"
+    assert re.search(r"postern/lmtp\[\d+\]: Verified TLS connection established to "
+                     r"127\.0\.0\.1\[127\.0\.0\.1\]:%d" % peer.port, agent.logtext())
+    # the smtp_* settings do not apply to LMTP
+    agent.configure(lmtp_tls_security_level="", smtp_tls_security_level="encrypt",
+                    lmtp_sasl_auth_enable="no")
+    plain = peers(lmtp=True)
+    assert agent.send("s@example.com", ["a@example.net"], MSG,
+                      f"inet:127.0.0.1:{plain.port}") == ["sent"]
 
 
 # ---------------------------------------------------------------- full chain

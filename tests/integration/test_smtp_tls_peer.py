@@ -20,6 +20,7 @@ TlsPeer(...) listens on a loopback port (a thread per connection):
                    (PLAIN, LOGIN, CRAM-MD5 are understood)
   auth_tls_only    offer AUTH only over TLS
   auth_required    refuse MAIL FROM before AUTH (530 5.7.0)
+  lmtp             take LHLO, and reply once per recipient after the content
 It records: connections, commands (as received; AUTH data replaced by
 "AUTH MECH ..."), sni (the server name of each handshake, None when the
 client sent none), auths (mechanism, user, success, over TLS), messages
@@ -92,8 +93,10 @@ class TlsPeer:
                  keywords=("PIPELINING", "SIZE 10485760", "8BITMIME", "ENHANCEDSTATUSCODES"),
                  starttls_reply=None, broken_tls=False, wrapper=False, auth=None,
                  auth_mechs=("PLAIN", "LOGIN"), auth_tls_only=False, auth_required=False,
-                 auth_reply_fail="535 5.7.8 Error: authentication failed: authentication failure"):
+                 auth_reply_fail="535 5.7.8 Error: authentication failed: authentication failure",
+                 lmtp=False):
         self.name = name
+        self.lmtp = lmtp
         self.keywords = list(keywords)
         self.starttls_reply = starttls_reply
         self.broken_tls = broken_tls
@@ -187,7 +190,7 @@ class TlsPeer:
                 cmd = line()
                 verb = cmd.split(" ", 1)[0].upper()
                 record(cmd if verb != "AUTH" else " ".join(cmd.split(" ")[:2]) + " ...")
-                if verb in ("EHLO", "HELO"):
+                if verb in ("EHLO", "HELO", "LHLO"):
                     if verb == "HELO":
                         say(f"250 {self.name}")
                         continue
@@ -241,7 +244,10 @@ class TlsPeer:
                     msg["data"] = "".join(x + "\r\n" for x in lines)
                     with self.lock:
                         self.messages.append(msg)
-                    say(f"250 2.0.0 Ok: queued as TLSPEER{len(self.messages)}")
+                    if self.lmtp:
+                        say(*[f"250 2.1.5 <{r}> delivered" for r in msg["rcpts"]])
+                    else:
+                        say(f"250 2.0.0 Ok: queued as TLSPEER{len(self.messages)}")
                     msg = None
                 elif verb == "RSET":
                     msg = None
