@@ -250,10 +250,6 @@ static int smtp_sasl_exchange(SMTP_STATE *state, SASL_CLNT *client)
 
     status = sasl_clnt_first(client, vstring_str(session->auth_mechs), mech, data, why);
     if (status != SASL_CLNT_OK) {
-        if (status == SASL_CLNT_NOMECH)
-            msg_warn("SASL authentication failure: No worthy mechs found for %s[%s] (offered: "
-                     "%s)",
-                     session->host, session->addr, vstring_str(session->auth_mechs));
         rc = smtp_sasl_cannot(state, vstring_str(why));
         goto done;
     }
