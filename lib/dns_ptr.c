@@ -43,11 +43,11 @@
 #include "valid_hostname.h"
 
 static struct __res_state dns_ptr_res;
-static int dns_ptr_ready;           /* res_ninit() done */
-static int dns_ptr_explicit;        /* dns_ptr_set_servers() was called */
-static int dns_ptr_broken;          /* smtp_dns_servers could not be parsed */
+static int dns_ptr_ready;    /* res_ninit() done */
+static int dns_ptr_explicit; /* dns_ptr_set_servers() was called */
+static int dns_ptr_broken;   /* smtp_dns_servers could not be parsed */
 static struct sockaddr_storage dns_ptr_servers[DNS_SERVERS_MAX];
-static int dns_ptr_server_count;    /* 0 = resolv.conf */
+static int dns_ptr_server_count; /* 0 = resolv.conf */
 
 /* dns_ptr_apply - put the configured servers into the resolver state */
 
@@ -59,7 +59,7 @@ static void dns_ptr_apply(void)
         return;
     for (int i = 0; i < MAXNS; i++) {
         if (rs->_u._ext.nsaddrs[i]) {
-            free(rs->_u._ext.nsaddrs[i]);       /* allocated by libresolv */
+            free(rs->_u._ext.nsaddrs[i]); /* allocated by libresolv */
             rs->_u._ext.nsaddrs[i] = NULL;
         }
         rs->_u._ext.nssocks[i] = -1;
@@ -106,11 +106,11 @@ static int dns_ptr_parse_server(const char *item, struct sockaddr_storage *ss, V
 
         if (close == NULL || (close[1] != 0 && close[1] != ':'))
             goto bad;
-        len = (size_t) (close - item - 1);
+        len = (size_t)(close - item - 1);
         item++;
         port = close[1] == ':' ? close + 2 : NULL;
     } else if ((colon = strchr(item, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
-        len = (size_t) (colon - item);
+        len = (size_t)(colon - item);
         port = colon + 1;
     } else {
         len = strlen(item);
@@ -120,7 +120,7 @@ static int dns_ptr_parse_server(const char *item, struct sockaddr_storage *ss, V
     memcpy(host, item, len);
     host[len] = 0;
     if (port) {
-        if (!isdigit((unsigned char) *port))
+        if (!isdigit((unsigned char)*port))
             goto bad;
         errno = 0;
         pnum = strtoul(port, &end, 10);
@@ -129,28 +129,30 @@ static int dns_ptr_parse_server(const char *item, struct sockaddr_storage *ss, V
     }
     memset(ss, 0, sizeof(*ss));
     if (valid_ipv4(host, 0)) {
-        struct sockaddr_in *sin = (struct sockaddr_in *) ss;
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
         if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
             goto bad;
         sin->sin_family = AF_INET;
-        sin->sin_port = htons((unsigned short) pnum);
+        sin->sin_port = htons((unsigned short)pnum);
         return 0;
     }
     if (valid_ipv6(host, 0)) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
         if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
             goto bad;
         sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((unsigned short) pnum);
+        sin6->sin6_port = htons((unsigned short)pnum);
         return 0;
     }
 
 bad:
     if (why)
-        vstring_sprintf(why, "bad name server address \"%.100s\": expected address or "
-                        "address:port (IPv6 in brackets)", item);
+        vstring_sprintf(why,
+                        "bad name server address \"%.100s\": expected address or "
+                        "address:port (IPv6 in brackets)",
+                        item);
     return -1;
 }
 
@@ -176,7 +178,7 @@ int dns_ptr_set_servers(const char *spec, VSTRING *why)
     argv_free(items);
     if (rc < 0)
         return -1;
-    memcpy(dns_ptr_servers, servers, sizeof(servers[0]) * (size_t) count);
+    memcpy(dns_ptr_servers, servers, sizeof(servers[0]) * (size_t)count);
     dns_ptr_server_count = count;
     dns_ptr_explicit = 1;
     dns_ptr_broken = 0;
@@ -231,7 +233,7 @@ static int dns_ptr_name_ok(const char *name, size_t len)
     if (len == 0 || len > NS_MAXCDNAME - 2)
         return 0;
     for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char) name[i];
+        unsigned char ch = (unsigned char)name[i];
 
         if (ch <= ' ' || ch >= 0x7f || ch == '\\')
             return 0;
@@ -257,8 +259,10 @@ int dns_ptr_query(const char *name, int type, unsigned char *answer, int size, i
         nlen--;
     if (name == NULL || !dns_ptr_name_ok(name, nlen)) {
         if (why)
-            vstring_sprintf(why, "Name service error for name=%.100s type=%s: "
-                            "malformed domain name", name ? name : "", dns_ptr_type_name(type));
+            vstring_sprintf(why,
+                            "Name service error for name=%.100s type=%s: "
+                            "malformed domain name",
+                            name ? name : "", dns_ptr_type_name(type));
         return DNS_FAIL;
     }
     memcpy(qname, name, nlen);
@@ -266,8 +270,10 @@ int dns_ptr_query(const char *name, int type, unsigned char *answer, int size, i
     dns_ptr_init();
     if (dns_ptr_broken) {
         if (why)
-            vstring_sprintf(why, "Name service error for name=%s type=%s: "
-                            "bad smtp_dns_servers setting", qname, dns_ptr_type_name(type));
+            vstring_sprintf(why,
+                            "Name service error for name=%s type=%s: "
+                            "bad smtp_dns_servers setting",
+                            qname, dns_ptr_type_name(type));
         return DNS_TEMP;
     }
     dns_ptr_res.res_h_errno = 0;
@@ -342,8 +348,10 @@ int dns_ptr_lookup(const char *addr, ARGV *names, VSTRING *why)
             if (added == 0) {
                 status = DNS_NOTFOUND;
                 if (why)
-                    vstring_sprintf(why, "Name service error for name=%s type=PTR: "
-                                    "No host name associated with address", vstring_str(qname));
+                    vstring_sprintf(why,
+                                    "Name service error for name=%s type=PTR: "
+                                    "No host name associated with address",
+                                    vstring_str(qname));
             }
         }
     }
@@ -387,8 +395,8 @@ int dns_ptr_verify(const char *addr, int *reverse_status, VSTRING *reverse_name,
         for (int j = 0; found == DNS_OK && j < list.count; j++) {
             size_t size = want.family == AF_INET ? 4 : 16;
 
-            if (list.addrs[j].family == want.family
-                && memcmp(list.addrs[j].addr, want.addr, size) == 0) {
+            if (list.addrs[j].family == want.family &&
+                memcmp(list.addrs[j].addr, want.addr, size) == 0) {
                 status = DNS_OK;
                 if (name)
                     vstring_strcpy(name, names->argv[i]);

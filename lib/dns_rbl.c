@@ -92,7 +92,7 @@ static int dns_rbl_number(const char **cp)
     int value = 0;
     int digits = 0;
 
-    while (isdigit((unsigned char) *p)) {
+    while (isdigit((unsigned char)*p)) {
         value = value * 10 + (*p++ - '0');
         if (++digits > 3 || value > 255)
             return -1;
@@ -181,7 +181,7 @@ int dns_rbl_split(const char *spec, VSTRING *zone, VSTRING *filter)
     if (eq == NULL) {
         vstring_strcpy(zone, spec);
     } else {
-        vstring_strncpy(zone, spec, (size_t) (eq - spec));
+        vstring_strncpy(zone, spec, (size_t)(eq - spec));
         vstring_strcpy(filter, eq + 1);
         if (!dns_rbl_filter_valid(eq + 1)) {
             vstring_reset(filter);
@@ -205,7 +205,8 @@ int dns_rbl_lookup(const char *name, const char *filter, char *found, VSTRING *t
         for (int i = 0; i < list.count && !listed; i++) {
             if (list.addrs[i].family != AF_INET)
                 continue;
-            if (filter == NULL || *filter == 0 || dns_rbl_filter_match(filter, list.addrs[i].addr)) {
+            if (filter == NULL || *filter == 0 ||
+                dns_rbl_filter_match(filter, list.addrs[i].addr)) {
                 listed = 1;
                 if (found)
                     dns_addr_text(&list.addrs[i], found);
@@ -274,12 +275,12 @@ static int dns_rbl_macro(RBL_EXPAND *ex, const char *body, size_t len, int depth
     char name[64];
     const char *value;
 
-    while (nlen < len && (isalnum((unsigned char) body[nlen]) || body[nlen] == '_'))
+    while (nlen < len && (isalnum((unsigned char)body[nlen]) || body[nlen] == '_'))
         nlen++;
-    if (nlen == 0 || nlen >= sizeof(name)
-        || (nlen < len && body[nlen] != '?' && body[nlen] != ':')) {
+    if (nlen == 0 || nlen >= sizeof(name) ||
+        (nlen < len && body[nlen] != '?' && body[nlen] != ':')) {
         if (ex->why)
-            vstring_sprintf(ex->why, "bad macro name in \"%.*s\"", (int) (len > 60 ? 60 : len),
+            vstring_sprintf(ex->why, "bad macro name in \"%.*s\"", (int)(len > 60 ? 60 : len),
                             body);
         return -1;
     }
@@ -320,7 +321,7 @@ static int dns_rbl_expand_text(RBL_EXPAND *ex, const char *text, size_t len, int
         i = run;
         if (i >= len)
             break;
-        i++;                                    /* the '$' */
+        i++; /* the '$' */
         if (i < len && text[i] == '$') {
             vstring_addch(ex->out, '$');
             i++;
@@ -338,7 +339,7 @@ static int dns_rbl_expand_text(RBL_EXPAND *ex, const char *text, size_t len, int
         } else {
             size_t start = i;
 
-            while (i < len && (isalnum((unsigned char) text[i]) || text[i] == '_'))
+            while (i < len && (isalnum((unsigned char)text[i]) || text[i] == '_'))
                 i++;
             if (i == start) {
                 if (ex->why)

@@ -51,9 +51,9 @@
  */
 #include "vstring.h"
 
-#define DNS_RBL_NAME_MAX 253         /* bytes of a query name */
-#define DNS_RBL_EXPAND_DEPTH 10      /* nested ${name?text} */
-#define DNS_RBL_EXPAND_MAX 4096      /* bytes of an expanded template */
+#define DNS_RBL_NAME_MAX 253    /* bytes of a query name */
+#define DNS_RBL_EXPAND_DEPTH 10 /* nested ${name?text} */
+#define DNS_RBL_EXPAND_MAX 4096 /* bytes of an expanded template */
 
 typedef const char *(*DNS_RBL_LOOKUP_FN)(const char *name, void *context);
 

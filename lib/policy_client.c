@@ -90,7 +90,7 @@ static int policy_number(const char *text, size_t len, int time_unit, long *resu
 
     if (len == 0)
         return -1;
-    for (; i < len && isdigit((unsigned char) text[i]); i++) {
+    for (; i < len && isdigit((unsigned char)text[i]); i++) {
         if (value > 100000000)
             return -1;
         value = value * 10 + (text[i] - '0');
@@ -131,8 +131,10 @@ static int policy_endpoint_ok(const char *endpoint, VSTRING *why)
 
     if (strncmp(endpoint, "inet:", 5) != 0 && strncmp(endpoint, "unix:", 5) != 0) {
         if (why)
-            vstring_sprintf(why, "bad policy service \"%.100s\": expected inet:host:port or "
-                            "unix:pathname", endpoint);
+            vstring_sprintf(why,
+                            "bad policy service \"%.100s\": expected inet:host:port or "
+                            "unix:pathname",
+                            endpoint);
         return -1;
     }
     if (sock_endpoint_parse(endpoint, NULL, &ep, why) < 0)
@@ -168,7 +170,7 @@ static int policy_setting(const char *item, size_t len, POLICY_SPEC *spec, VSTRI
 
     if (eq == NULL)
         goto bad;
-    nlen = (size_t) (eq - item);
+    nlen = (size_t)(eq - item);
     value = eq + 1;
     vlen = len - nlen - 1;
     while (nlen > 0 && (item[nlen - 1] == ' ' || item[nlen - 1] == '\t'))
@@ -177,7 +179,7 @@ static int policy_setting(const char *item, size_t len, POLICY_SPEC *spec, VSTRI
         value++, vlen--;
     for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
         if (strlen(numbers[i].name) == nlen && strncmp(numbers[i].name, item, nlen) == 0) {
-            long *field = (long *) ((char *) spec + numbers[i].off);
+            long *field = (long *)((char *)spec + numbers[i].off);
 
             if (policy_number(value, vlen, numbers[i].time_unit, field) < 0)
                 goto bad;
@@ -199,7 +201,7 @@ static int policy_setting(const char *item, size_t len, POLICY_SPEC *spec, VSTRI
 
 bad:
     if (why)
-        vstring_sprintf(why, "bad policy service setting \"%.*s\"", (int) (len > 100 ? 100 : len),
+        vstring_sprintf(why, "bad policy service setting \"%.*s\"", (int)(len > 100 ? 100 : len),
                         item);
     return -1;
 }
@@ -217,8 +219,8 @@ int policy_spec_parse(const char *text, POLICY_SPEC *spec, VSTRING *why)
         policy_spec_set(&spec->endpoint, text, len);
         return 0;
     }
-    if (len < 2 || text[len - 1] != '}' || memchr(text + 1, '{', len - 2)
-        || memchr(text + 1, '}', len - 2)) {
+    if (len < 2 || text[len - 1] != '}' || memchr(text + 1, '{', len - 2) ||
+        memchr(text + 1, '}', len - 2)) {
         if (why)
             vstring_sprintf(why, "bad policy service \"%.100s\": unbalanced braces", text);
         return -1;
@@ -238,11 +240,11 @@ int policy_spec_parse(const char *text, POLICY_SPEC *spec, VSTRING *why)
             while (stop < end && !strchr(", \t\r\n", *stop))
                 stop++;
         } else {
-            stop = memchr(cp, ',', (size_t) (end - cp));
+            stop = memchr(cp, ',', (size_t)(end - cp));
             if (stop == NULL)
                 stop = end;
         }
-        ilen = (size_t) (stop - cp);
+        ilen = (size_t)(stop - cp);
         while (ilen > 0 && strchr(" \t\r\n", cp[ilen - 1]))
             ilen--;
         if (first) {
@@ -312,14 +314,14 @@ static int policy_client_connect(POLICY_CLIENT *pc, VSTRING *why)
         return -1;
     }
     if (pc->ep.type == SOCK_EP_UNIX)
-        fd = unix_connect(pc->ep.path, (int) pc->spec.timeout, why);
+        fd = unix_connect(pc->ep.path, (int)pc->spec.timeout, why);
     else
-        fd = inet_connect(pc->ep.host, pc->ep.port, (int) pc->spec.timeout, why);
+        fd = inet_connect(pc->ep.host, pc->ep.port, (int)pc->spec.timeout, why);
     if (fd < 0)
         return -1;
     pc->stream = vstream_fdopen(fd, O_RDWR);
     vstream_set_path(pc->stream, pc->spec.endpoint);
-    vstream_set_timeout(pc->stream, (int) pc->spec.timeout);
+    vstream_set_timeout(pc->stream, (int)pc->spec.timeout);
     pc->created = time(NULL);
     pc->requests = 0;
     return 0;
@@ -336,9 +338,9 @@ int policy_reply_line(const char *line, size_t len, VSTRING *name, VSTRING *valu
         return 0;
     if ((eq = memchr(line, '=', len)) == NULL || eq == line)
         return -1;
-    nlen = (size_t) (eq - line);
+    nlen = (size_t)(eq - line);
     for (size_t i = 0; i < nlen; i++)
-        if (!isalnum((unsigned char) line[i]) && line[i] != '_' && line[i] != '-')
+        if (!isalnum((unsigned char)line[i]) && line[i] != '_' && line[i] != '-')
             return -1;
     if (memchr(line, 0, len))
         return -1;
@@ -352,7 +354,7 @@ int policy_reply_line(const char *line, size_t len, VSTRING *name, VSTRING *valu
 static int policy_client_send(POLICY_CLIENT *pc, ARGV *attrs)
 {
     for (int i = 0; i < attrs->argc; i++) {
-        for (const unsigned char *cp = (const unsigned char *) attrs->argv[i]; *cp; cp++)
+        for (const unsigned char *cp = (const unsigned char *)attrs->argv[i]; *cp; cp++)
             vstream_putc(*cp < ' ' || *cp == 0x7f ? '?' : *cp, pc->stream);
         vstream_putc('\n', pc->stream);
     }
@@ -418,7 +420,7 @@ static int policy_client_receive(POLICY_CLIENT *pc, VSTRING *action, VSTRING *wh
 int policy_client_request(POLICY_CLIENT *pc, ARGV *attrs, VSTRING *action, VSTRING *why)
 {
     int delay_next = 0;
-    int stale_retry = 1;         /* a reused connection may have been closed by the server */
+    int stale_retry = 1; /* a reused connection may have been closed by the server */
 
     vstring_reset(why);
     for (long attempt = 0; attempt < pc->spec.try_limit; attempt++) {
@@ -426,10 +428,10 @@ int policy_client_request(POLICY_CLIENT *pc, ARGV *attrs, VSTRING *action, VSTRI
         int reused;
 
         if (delay_next && pc->spec.retry_delay > 0)
-            sleep((unsigned) pc->spec.retry_delay);
-        if (pc->stream
-            && (now - pc->last_used >= pc->spec.max_idle || now - pc->created >= pc->spec.max_ttl
-                || (pc->spec.request_limit > 0 && pc->requests >= pc->spec.request_limit)))
+            sleep((unsigned)pc->spec.retry_delay);
+        if (pc->stream &&
+            (now - pc->last_used >= pc->spec.max_idle || now - pc->created >= pc->spec.max_ttl ||
+             (pc->spec.request_limit > 0 && pc->requests >= pc->spec.request_limit)))
             policy_client_close(pc);
         reused = pc->stream != NULL;
         if (!reused && policy_client_connect(pc, why) < 0) {

@@ -55,15 +55,15 @@
 #define POLICY_ATTR_MAX 100
 
 typedef struct POLICY_SPEC {
-    char *endpoint;         /* inet:host:port or unix:path */
-    long timeout;           /* seconds */
-    long max_idle;          /* seconds */
-    long max_ttl;           /* seconds */
-    long retry_delay;       /* seconds */
-    long try_limit;         /* attempts per request, >= 1 */
-    long request_limit;     /* requests per connection, 0 = no limit */
-    char *default_action;   /* used by the caller when the service fails */
-    char *policy_context;   /* sent as policy_context= */
+    char *endpoint;       /* inet:host:port or unix:path */
+    long timeout;         /* seconds */
+    long max_idle;        /* seconds */
+    long max_ttl;         /* seconds */
+    long retry_delay;     /* seconds */
+    long try_limit;       /* attempts per request, >= 1 */
+    long request_limit;   /* requests per connection, 0 = no limit */
+    char *default_action; /* used by the caller when the service fails */
+    char *policy_context; /* sent as policy_context= */
 } POLICY_SPEC;
 
 typedef struct POLICY_CLIENT POLICY_CLIENT;

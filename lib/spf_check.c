@@ -60,15 +60,15 @@ static void spf_log_error(const char *file, int line, const char *text)
 
 static void spf_log_warning(const char *file, int line, const char *text)
 {
-    (void) file;
-    (void) line;
+    (void)file;
+    (void)line;
     msg_warn("libspf2: %s", text ? text : "");
 }
 
 static void spf_log_info(const char *file, int line, const char *text)
 {
-    (void) file;
-    (void) line;
+    (void)file;
+    (void)line;
     if (msg_verbose)
         msg_info("libspf2: %s", text ? text : "");
 }
@@ -91,7 +91,8 @@ static int spf_dns_add(SPF_dns_rr_t *rr, int idx, const ns_msg *msg, const ns_rr
         memcpy(&rr->rr[idx]->a, rdata, 4);
         return 0;
     case ns_t_aaaa:
-        if (rdlen != 16 || SPF_dns_rr_buf_realloc(rr, idx, sizeof(struct in6_addr)) != SPF_E_SUCCESS)
+        if (rdlen != 16 ||
+            SPF_dns_rr_buf_realloc(rr, idx, sizeof(struct in6_addr)) != SPF_E_SUCCESS)
             return -1;
         memcpy(&rr->rr[idx]->aaaa, rdata, 16);
         return 0;
@@ -146,12 +147,12 @@ static SPF_dns_rr_t *spf_dns_lookup(SPF_dns_server_t *layer, const char *domain,
     int count = 0;
     ns_msg msg;
 
-    (void) should_cache;
+    (void)should_cache;
     status = dns_ptr_query(domain, type, answer, DNS_ANSWER_MAX, &len, NULL);
     if (status == DNS_OK && ns_initparse(answer, len, &msg) < 0)
         status = DNS_TEMP;
     rr = SPF_dns_rr_new_init(layer, domain, type, 0,
-                             status == DNS_OK ? NETDB_SUCCESS
+                             status == DNS_OK                                  ? NETDB_SUCCESS
                              : status == DNS_NOTFOUND && len == DNS_PTR_NODATA ? NO_DATA
                              : status == DNS_NOTFOUND || status == DNS_FAIL    ? HOST_NOT_FOUND
                                                                                : TRY_AGAIN);
@@ -191,7 +192,7 @@ void spf_check_init(void)
     SPF_debug_handler = spf_log_info;
     dns_ptr_init();
     memset(&spf_dns_layer, 0, sizeof(spf_dns_layer));
-    spf_dns_layer.destroy = NULL;                 /* shared: never freed by libspf2 */
+    spf_dns_layer.destroy = NULL; /* shared: never freed by libspf2 */
     spf_dns_layer.lookup = spf_dns_lookup;
     spf_dns_layer.name = "postern";
     spf_server = SPF_server_new_dns(&spf_dns_layer, 0);
@@ -201,8 +202,8 @@ void spf_check_init(void)
 
 const char *spf_check_result_name(int code)
 {
-    static const char *names[] = {"none", "neutral", "pass", "fail", "softfail", "temperror",
-                                  "permerror"};
+    static const char *names[] = {"none",     "neutral",   "pass",     "fail",
+                                  "softfail", "temperror", "permerror"};
 
     return code >= 0 && code <= SPF_CHECK_PERMERROR ? names[code] : "permerror";
 }
@@ -231,7 +232,7 @@ static void spf_check_value(VSTRING *out, const char *value)
     size_t len = strlen(value);
 
     for (const char *cp = value; atom && *cp; cp++) {
-        unsigned char ch = (unsigned char) *cp;
+        unsigned char ch = (unsigned char)*cp;
 
         if (!(ch >= 0x80 || (ch > ' ' && ch < 0x7f && (isalnum(ch) || strchr(atext, ch)))))
             atom = (ch == '.' && cp[1] != '.' && cp[1] != 0);
@@ -242,7 +243,7 @@ static void spf_check_value(VSTRING *out, const char *value)
     }
     vstring_addch(out, '"');
     for (const char *cp = value; *cp; cp++) {
-        unsigned char ch = (unsigned char) *cp;
+        unsigned char ch = (unsigned char)*cp;
 
         if (ch < ' ' || ch == 0x7f)
             continue;
@@ -265,24 +266,22 @@ static void spf_check_comment(SPF_CHECK_RESULT *res, const char *receiver, const
                                identity, addr);
         break;
     case SPF_CHECK_FAIL:
-        vstring_sprintf_append(res->comment,
-                               "domain of %s does not designate %s as permitted sender", identity,
-                               addr);
+        vstring_sprintf_append(
+            res->comment, "domain of %s does not designate %s as permitted sender", identity, addr);
         break;
     case SPF_CHECK_SOFTFAIL:
         vstring_sprintf_append(res->comment,
                                "domain of transitioning %s does not designate %s as permitted "
-                               "sender", identity, addr);
+                               "sender",
+                               identity, addr);
         break;
     case SPF_CHECK_NEUTRAL:
-        vstring_sprintf_append(res->comment,
-                               "%s is neither permitted nor denied by domain of %s", addr,
-                               identity);
+        vstring_sprintf_append(res->comment, "%s is neither permitted nor denied by domain of %s",
+                               addr, identity);
         break;
     case SPF_CHECK_NONE:
         vstring_sprintf_append(res->comment,
-                               "domain of %s does not designate permitted sender hosts",
-                               identity);
+                               "domain of %s does not designate permitted sender hosts", identity);
         break;
     default:
         vstring_sprintf_append(res->comment, "error in processing during lookup of %s: %s",
@@ -298,8 +297,8 @@ static void spf_check_header(SPF_CHECK_RESULT *res, const char *receiver, const 
 
     vstring_sprintf(hdr, "Received-SPF: %s (", spf_check_result_name(res->result));
     for (const char *cp = vstring_str(res->comment); *cp; cp++)
-        vstring_addch(hdr, (*cp == '(' || *cp == ')' || *cp == '\\' || (unsigned char) *cp < ' ')
-                               ? ' ' : *cp);
+        vstring_addch(
+            hdr, (*cp == '(' || *cp == ')' || *cp == '\\' || (unsigned char)*cp < ' ') ? ' ' : *cp);
     vstring_strcat(hdr, ") receiver=");
     spf_check_value(hdr, receiver);
     vstring_strcat(hdr, "; client-ip=");
@@ -357,7 +356,7 @@ static SPF_errcode_t spf_check_query(SPF_request_t *req, SPF_response_t **respp)
     if (SPF_response_result(resp) != SPF_RESULT_INVALID) {
         /* libspf2 has decided: no record (none), several records (permerror) */
     } else if (err == SPF_E_SUCCESS && record != NULL) {
-        resp->spf_record_exp = record;          /* where exp= is looked for */
+        resp->spf_record_exp = record; /* where exp= is looked for */
         err = SPF_record_interpret(record, req, resp, 0);
     } else if (err == SPF_E_DNS_ERROR) {
         SPF_i_done(resp, SPF_RESULT_TEMPERROR, SPF_REASON_FAILURE, err);

@@ -41,10 +41,10 @@
 #define SPF_CHECK_PERMERROR 6
 
 typedef struct SPF_CHECK_RESULT {
-    int result;                 /* SPF_CHECK_* */
-    VSTRING *header;            /* "Received-SPF: pass (...) client-ip=...; ..." */
-    VSTRING *comment;           /* what the header says in parentheses */
-    VSTRING *explanation;       /* for a fail: text for the SMTP reply */
+    int result;           /* SPF_CHECK_* */
+    VSTRING *header;      /* "Received-SPF: pass (...) client-ip=...; ..." */
+    VSTRING *comment;     /* what the header says in parentheses */
+    VSTRING *explanation; /* for a fail: text for the SMTP reply */
 } SPF_CHECK_RESULT;
 
 void spf_check_init(void);

@@ -119,14 +119,46 @@
 #include "vstring.h"
 
 enum {
-    R_PERMIT = 1, R_REJECT, R_DEFER, R_DEFER_IF_PERMIT, R_DEFER_IF_REJECT, R_WARN_IF_REJECT,
-    R_PERMIT_MYNETWORKS, R_PERMIT_SASL, R_CHECK_CLIENT, R_CHECK_REVERSE, R_CHECK_HELO,
-    R_CHECK_SENDER, R_CHECK_RCPT, R_CHECK_SASL, R_UNKNOWN_CLIENT, R_UNKNOWN_REVERSE,
-    R_INVALID_HELO, R_NON_FQDN_HELO, R_UNKNOWN_HELO, R_NON_FQDN_SENDER, R_UNKNOWN_SENDER_DOMAIN,
-    R_UNLISTED_SENDER, R_LOGIN_MISMATCH, R_AUTH_LOGIN_MISMATCH, R_UNAUTH_LOGIN_MISMATCH,
-    R_KNOWN_LOGIN_MISMATCH, R_NON_FQDN_RCPT, R_UNKNOWN_RCPT_DOMAIN, R_REJECT_UNAUTH_DEST,
-    R_DEFER_UNAUTH_DEST, R_PERMIT_AUTH_DEST, R_UNLISTED_RCPT, R_MULTI_RCPT_BOUNCE,
-    R_UNAUTH_PIPELINING, R_PLAINTEXT, R_DNS_LIST, R_POLICY, R_SPF, R_CLASS, R_BAD
+    R_PERMIT = 1,
+    R_REJECT,
+    R_DEFER,
+    R_DEFER_IF_PERMIT,
+    R_DEFER_IF_REJECT,
+    R_WARN_IF_REJECT,
+    R_PERMIT_MYNETWORKS,
+    R_PERMIT_SASL,
+    R_CHECK_CLIENT,
+    R_CHECK_REVERSE,
+    R_CHECK_HELO,
+    R_CHECK_SENDER,
+    R_CHECK_RCPT,
+    R_CHECK_SASL,
+    R_UNKNOWN_CLIENT,
+    R_UNKNOWN_REVERSE,
+    R_INVALID_HELO,
+    R_NON_FQDN_HELO,
+    R_UNKNOWN_HELO,
+    R_NON_FQDN_SENDER,
+    R_UNKNOWN_SENDER_DOMAIN,
+    R_UNLISTED_SENDER,
+    R_LOGIN_MISMATCH,
+    R_AUTH_LOGIN_MISMATCH,
+    R_UNAUTH_LOGIN_MISMATCH,
+    R_KNOWN_LOGIN_MISMATCH,
+    R_NON_FQDN_RCPT,
+    R_UNKNOWN_RCPT_DOMAIN,
+    R_REJECT_UNAUTH_DEST,
+    R_DEFER_UNAUTH_DEST,
+    R_PERMIT_AUTH_DEST,
+    R_UNLISTED_RCPT,
+    R_MULTI_RCPT_BOUNCE,
+    R_UNAUTH_PIPELINING,
+    R_PLAINTEXT,
+    R_DNS_LIST,
+    R_POLICY,
+    R_SPF,
+    R_CLASS,
+    R_BAD
 };
 
 /* what a restriction takes as argument */
@@ -139,7 +171,7 @@ static const struct {
     const char *name;
     int op;
     int arg;
-    int kind;               /* CHECK_RBL_* for R_DNS_LIST */
+    int kind; /* CHECK_RBL_* for R_DNS_LIST */
 } check_names[] = {
     {"permit", R_PERMIT, ARG_NONE, 0},
     {"reject", R_REJECT, ARG_NONE, 0},
@@ -200,8 +232,8 @@ typedef struct CHECK_CLASS {
     RESTR_LIST *list;
 } CHECK_CLASS;
 
-static RESTR_LIST *client_restr, *helo_restr, *sender_restr, *relay_restr, *rcpt_restr,
-    *data_restr, *eod_restr;
+static RESTR_LIST *client_restr, *helo_restr, *sender_restr, *relay_restr, *rcpt_restr, *data_restr,
+    *eod_restr;
 static HTABLE *check_classes;
 static SMTPD_NETLIST *check_mynetworks;
 static SMTPD_NETLIST *check_bare_lf_excl;
@@ -269,7 +301,7 @@ static RESTR_LIST *check_parse(const char *param, int stage, const char *value, 
     list->param = param;
     list->stage = stage;
     list->count = 0;
-    list->restr = mycalloc((size_t) words->argc + 1, sizeof(RESTR));
+    list->restr = mycalloc((size_t)words->argc + 1, sizeof(RESTR));
     for (int i = 0; i < words->argc; i++) {
         RESTR *r = &list->restr[list->count++];
         int arg;
@@ -278,8 +310,8 @@ static RESTR_LIST *check_parse(const char *param, int stage, const char *value, 
 
         r->name = mystrdup(words->argv[i]);
         r->op = check_lookup_name(words->argv[i], &arg, &kind);
-        if (r->op == R_BAD && check_classes
-            && (class = htable_find(check_classes, words->argv[i])) != NULL) {
+        if (r->op == R_BAD && check_classes &&
+            (class = htable_find(check_classes, words->argv[i])) != NULL) {
             r->op = R_CLASS;
             r->data = class;
             continue;
@@ -389,13 +421,13 @@ void smtpd_check_init(void)
 {
     check_name = vstring_alloc(100);
     check_init_classes();
-    client_restr = check_parse("smtpd_client_restrictions", STAGE_CLIENT,
-                               var_smtpd_client_restrictions, 1);
+    client_restr =
+        check_parse("smtpd_client_restrictions", STAGE_CLIENT, var_smtpd_client_restrictions, 1);
     helo_restr = check_parse("smtpd_helo_restrictions", STAGE_HELO, var_smtpd_helo_restrictions, 1);
-    sender_restr = check_parse("smtpd_sender_restrictions", STAGE_SENDER,
-                               var_smtpd_sender_restrictions, 1);
-    relay_restr = check_parse("smtpd_relay_restrictions", STAGE_RCPT,
-                              var_smtpd_relay_restrictions, 1);
+    sender_restr =
+        check_parse("smtpd_sender_restrictions", STAGE_SENDER, var_smtpd_sender_restrictions, 1);
+    relay_restr =
+        check_parse("smtpd_relay_restrictions", STAGE_RCPT, var_smtpd_relay_restrictions, 1);
     rcpt_restr = check_parse("smtpd_recipient_restrictions", STAGE_RCPT,
                              var_smtpd_recipient_restrictions, 1);
     data_restr = check_parse("smtpd_data_restrictions", STAGE_DATA, var_smtpd_data_restrictions, 1);
@@ -413,11 +445,11 @@ void smtpd_check_init(void)
     check_virt_alias_domains = check_optional_domlist("virtual_alias_domains");
     check_virt_mailbox_domains = check_optional_domlist("virtual_mailbox_domains");
     if (*var_local_recipient_maps)
-        check_local_rcpt_maps = maps_create("local_recipient_maps", var_local_recipient_maps,
-                                            DICT_FLAG_DEFAULT);
+        check_local_rcpt_maps =
+            maps_create("local_recipient_maps", var_local_recipient_maps, DICT_FLAG_DEFAULT);
     if (*var_smtpd_sender_login_maps)
-        check_login_maps = maps_create("smtpd_sender_login_maps", var_smtpd_sender_login_maps,
-                                       DICT_FLAG_DEFAULT);
+        check_login_maps =
+            maps_create("smtpd_sender_login_maps", var_smtpd_sender_login_maps, DICT_FLAG_DEFAULT);
     /* resolver state and libspf2 are prepared while resolv.conf is reachable */
     dns_init();
     dns_ptr_init();
@@ -484,7 +516,7 @@ void check_prepend(CHECK *ck, const char *header)
         return;
     }
     for (size_t i = 0; i < nlen; i++) {
-        unsigned char ch = (unsigned char) header[i];
+        unsigned char ch = (unsigned char)header[i];
 
         if (ch <= ' ' || ch >= 0x7f) {
             msg_warn("PREPEND \"%.100s\": bad header name; ignored", header);
@@ -510,7 +542,7 @@ void smtpd_check_headers(SMTPD_STATE *state)
     for (int i = 0; i < sess->prepend->argc; i++) {
         char *line = sess->prepend->argv[i];
 
-        for (char *cp = line; *cp; cp++)      /* one line; never a line end */
+        for (char *cp = line; *cp; cp++) /* one line; never a line end */
             if (*cp == '\r' || *cp == '\n')
                 *cp = ' ';
         smtpd_data_line(REC_TYPE_NORM, line, strlen(line), state);
@@ -536,9 +568,9 @@ int check_reject(CHECK *ck, int code, const char *dsn, const char *fmt, ...)
     va_end(ap);
     snprintf(dsn_buf, sizeof(dsn_buf), "%s", dsn);
     if (code >= 400 && code < 600 && (dsn_buf[0] == '4' || dsn_buf[0] == '5'))
-        dsn_buf[0] = (char) ('0' + code / 100);         /* the class follows the code */
+        dsn_buf[0] = (char)('0' + code / 100); /* the class follows the code */
     if (ck->dir && code >= 500) {
-        code = (int) var_defer_code;
+        code = (int)var_defer_code;
         dsn_buf[0] = '4';
     }
     vstring_sprintf(ck->reply, "%d %s %s", code, dsn_buf, vstring_str(text));
@@ -580,7 +612,8 @@ int check_tempfail(CHECK *ck, const char *action, const char *param, const char 
     } else {
         if (strcasecmp(action, "defer_if_permit") != 0)
             msg_warn("%s: bad value \"%s\": expected defer or defer_if_permit; "
-                     "using defer_if_permit", param, action);
+                     "using defer_if_permit",
+                     param, action);
         status = check_defer_if_permit(ck, 450, "4.4.3", "%s", vstring_str(text));
     }
     vstring_free(text);
@@ -622,8 +655,8 @@ int check_nested(CHECK *ck, const char *table, const char *value, const char *na
     list = check_parse(table, ck->stage, value, 0);
     for (int i = 0; i < list->count; i++) {
         if (list->restr[i].op == R_BAD || list->restr[i].op == R_WARN_IF_REJECT) {
-            msg_warn("%s: unsupported or unknown action \"%s\" for %s", table,
-                     list->restr[i].name, name);
+            msg_warn("%s: unsupported or unknown action \"%s\" for %s", table, list->restr[i].name,
+                     name);
             check_free_list(list);
             return check_config_error(ck);
         }
@@ -653,8 +686,8 @@ static int check_local_domain(SMTPD_STATE *state, const char *domain)
             inside += 5;
             len -= 5;
         }
-        return *state->local_addr && strlen(state->local_addr) == len - 1
-               && strncasecmp(inside, state->local_addr, len - 1) == 0;
+        return *state->local_addr && strlen(state->local_addr) == len - 1 &&
+               strncasecmp(inside, state->local_addr, len - 1) == 0;
     }
     return smtpd_domlist_match(check_mydest, domain);
 }
@@ -681,8 +714,8 @@ int check_auth_dest(SMTPD_STATE *state, const char *rcpt)
 
     if (at == NULL)
         return 1;
-    routed = memchr(rcpt, '@', (size_t) (at - rcpt)) || memchr(rcpt, '%', (size_t) (at - rcpt))
-             || memchr(rcpt, '!', (size_t) (at - rcpt));
+    routed = memchr(rcpt, '@', (size_t)(at - rcpt)) || memchr(rcpt, '%', (size_t)(at - rcpt)) ||
+             memchr(rcpt, '!', (size_t)(at - rcpt));
     status = check_domain_class(state, at + 1);
     if (status == CHECK_DOMAIN_ERROR)
         return -1;
@@ -723,7 +756,7 @@ static int check_unlisted(CHECK *ck, const char *addr, int is_sender)
         return CHECK_DUNNO;
     if (status == DICT_STAT_ERROR)
         return check_lookup_failure(ck, name);
-    return check_reject(ck, (int) var_unknown_local_recipient_reject_code,
+    return check_reject(ck, (int)var_unknown_local_recipient_reject_code,
                         is_sender ? "5.1.0" : "5.1.1",
                         "<%s>: %s address rejected: User unknown in local recipient table", name,
                         is_sender ? "Sender" : "Recipient");
@@ -773,7 +806,7 @@ static int check_non_fqdn(CHECK *ck, const char *addr, const char *class)
 
     if (at && check_fqdn(at + 1))
         return CHECK_DUNNO;
-    return check_reject(ck, (int) var_non_fqdn_reject_code, "5.5.2",
+    return check_reject(ck, (int)var_non_fqdn_reject_code, "5.5.2",
                         "<%s>: %s address rejected: need fully-qualified address",
                         check_quote(addr, check_name), class);
 }
@@ -823,8 +856,7 @@ static int check_login_mismatch(CHECK *ck, int op)
                                 "<%s>: Sender address rejected: not owned by user %s", name, user);
     }
     if (user == NULL && op != R_AUTH_LOGIN_MISMATCH && owners != NULL)
-        return check_reject(ck, 553, "5.7.1", "<%s>: Sender address rejected: not logged in",
-                            name);
+        return check_reject(ck, 553, "5.7.1", "<%s>: Sender address rejected: not logged in", name);
     return CHECK_DUNNO;
 }
 
@@ -889,15 +921,15 @@ static int check_one(CHECK *ck, RESTR *r)
         return CHECK_OK;
     case R_REJECT:
         name = check_stage_name(ck, &class);
-        return check_reject(ck, (int) var_reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
+        return check_reject(ck, (int)var_reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
                             name, class);
     case R_DEFER:
         name = check_stage_name(ck, &class);
-        return check_reject(ck, (int) var_defer_code, "4.7.1", "<%s>: %s rejected: Try again later",
+        return check_reject(ck, (int)var_defer_code, "4.7.1", "<%s>: %s rejected: Try again later",
                             name, class);
     case R_DEFER_IF_PERMIT:
         name = check_stage_name(ck, &class);
-        return check_defer_if_permit(ck, (int) var_defer_code, "4.7.1",
+        return check_defer_if_permit(ck, (int)var_defer_code, "4.7.1",
                                      "<%s>: %s rejected: defer_if_permit requested", name, class);
     case R_DEFER_IF_REJECT:
         ck->dir = 1;
@@ -941,12 +973,12 @@ static int check_one(CHECK *ck, RESTR *r)
     case R_INVALID_HELO:
         if (state->helo_name == NULL || check_helo_valid(state->helo_name))
             return CHECK_DUNNO;
-        return check_reject(ck, (int) var_invalid_hostname_reject_code, "5.5.2",
+        return check_reject(ck, (int)var_invalid_hostname_reject_code, "5.5.2",
                             "<%s>: Helo command rejected: Invalid name", state->helo_name);
     case R_NON_FQDN_HELO:
         if (state->helo_name == NULL || check_fqdn(state->helo_name))
             return CHECK_DUNNO;
-        return check_reject(ck, (int) var_non_fqdn_reject_code, "5.5.2",
+        return check_reject(ck, (int)var_non_fqdn_reject_code, "5.5.2",
                             "<%s>: Helo command rejected: need fully-qualified hostname",
                             state->helo_name);
     case R_UNKNOWN_HELO:
@@ -991,7 +1023,7 @@ static int check_one(CHECK *ck, RESTR *r)
         if (r->op == R_DEFER_UNAUTH_DEST)
             return check_reject(ck, 454, "4.7.1", "<%s>: Relay access denied",
                                 check_quote(ck->rcpt, check_name));
-        return check_reject(ck, (int) var_relay_domains_reject_code, "5.7.1",
+        return check_reject(ck, (int)var_relay_domains_reject_code, "5.7.1",
                             "<%s>: Relay access denied", check_quote(ck->rcpt, check_name));
     case R_UNLISTED_RCPT:
         if (ck->rcpt == NULL)
@@ -1002,7 +1034,7 @@ static int check_one(CHECK *ck, RESTR *r)
         if (!state->in_mail || *state->sender != 0 || state->rcpt_count < (ck->rcpt ? 1 : 2))
             return CHECK_DUNNO;
         name = check_stage_name(ck, &class);
-        return check_reject(ck, (int) var_multi_recipient_bounce_reject_code, "5.5.3",
+        return check_reject(ck, (int)var_multi_recipient_bounce_reject_code, "5.5.3",
                             "<%s>: %s rejected: Multi-recipient bounce", name, class);
     case R_UNAUTH_PIPELINING:
         if (!state->bad_pipelining)
@@ -1011,7 +1043,7 @@ static int check_one(CHECK *ck, RESTR *r)
     case R_PLAINTEXT:
         if (state->tls_active)
             return CHECK_DUNNO;
-        return check_reject(ck, (int) var_plaintext_reject_code, "4.7.1",
+        return check_reject(ck, (int)var_plaintext_reject_code, "4.7.1",
                             "Session encryption is required");
     case R_DNS_LIST:
         return check_dns_list(ck, r);

@@ -61,9 +61,9 @@ static const char *check_dsn(int code, const char **text, const char *def, char 
     if (cp[0] == '4' || cp[0] == '5') {
         size_t a, b;
 
-        if (cp[1] == '.' && (a = strspn(cp + 2, "0123456789")) >= 1 && a <= 3 && cp[2 + a] == '.'
-            && (b = strspn(cp + 3 + a, "0123456789")) >= 1 && b <= 3
-            && (cp[3 + a + b] == ' ' || cp[3 + a + b] == 0))
+        if (cp[1] == '.' && (a = strspn(cp + 2, "0123456789")) >= 1 && a <= 3 && cp[2 + a] == '.' &&
+            (b = strspn(cp + 3 + a, "0123456789")) >= 1 && b <= 3 &&
+            (cp[3 + a + b] == ' ' || cp[3 + a + b] == 0))
             len = 3 + a + b;
     }
     if (len && cp[0] == '0' + code / 100) {
@@ -76,7 +76,7 @@ static const char *check_dsn(int code, const char **text, const char *def, char 
         return buf;
     }
     snprintf(buf, 16, "%s", def);
-    buf[0] = (char) ('0' + code / 100);
+    buf[0] = (char)('0' + code / 100);
     return buf;
 }
 
@@ -87,8 +87,8 @@ int check_reply_text(CHECK *ck, const char *reply, const char *def_dsn)
     const char *dsn;
     int code;
 
-    if (!(reply[0] == '4' || reply[0] == '5') || !isdigit((unsigned char) reply[1])
-        || !isdigit((unsigned char) reply[2]) || (reply[3] != ' ' && reply[3] != 0)) {
+    if (!(reply[0] == '4' || reply[0] == '5') || !isdigit((unsigned char)reply[1]) ||
+        !isdigit((unsigned char)reply[2]) || (reply[3] != ' ' && reply[3] != 0)) {
         msg_warn("bad SMTP reply \"%.100s\": it must start with a 4xx or 5xx code", reply);
         return check_config_error(ck);
     }
@@ -123,30 +123,30 @@ int check_table_result(CHECK *ck, const char *table, const char *value, const ch
     while (*text == ' ' || *text == '\t')
         text++;
 
-    if (check_action_is(action, alen, "OK")
-        || (alen > 0 && strspn(action, "0123456789") == alen && !(alen == 3 && *text)))
+    if (check_action_is(action, alen, "OK") ||
+        (alen > 0 && strspn(action, "0123456789") == alen && !(alen == 3 && *text)))
         return CHECK_OK;
     if (check_action_is(action, alen, "DUNNO"))
         return CHECK_DUNNO;
     if (check_action_is(action, alen, "REJECT")) {
         const char *t = *text ? text : "Access denied";
-        const char *dsn = check_dsn((int) var_access_map_reject_code, &t, "5.7.1", dsn_buf);
+        const char *dsn = check_dsn((int)var_access_map_reject_code, &t, "5.7.1", dsn_buf);
 
-        return check_reject(ck, (int) var_access_map_reject_code, dsn, "<%s>: %s rejected: %s",
-                            name, class, t);
+        return check_reject(ck, (int)var_access_map_reject_code, dsn, "<%s>: %s rejected: %s", name,
+                            class, t);
     }
     if (check_action_is(action, alen, "DEFER")) {
         const char *t = *text ? text : "Access denied";
-        const char *dsn = check_dsn((int) var_access_map_defer_code, &t, "4.7.1", dsn_buf);
+        const char *dsn = check_dsn((int)var_access_map_defer_code, &t, "4.7.1", dsn_buf);
 
-        return check_reject(ck, (int) var_access_map_defer_code, dsn, "<%s>: %s rejected: %s",
-                            name, class, t);
+        return check_reject(ck, (int)var_access_map_defer_code, dsn, "<%s>: %s rejected: %s", name,
+                            class, t);
     }
     if (check_action_is(action, alen, "DEFER_IF_PERMIT")) {
         const char *t = *text ? text : "Service unavailable";
-        const char *dsn = check_dsn((int) var_access_map_defer_code, &t, "4.7.1", dsn_buf);
+        const char *dsn = check_dsn((int)var_access_map_defer_code, &t, "4.7.1", dsn_buf);
 
-        return check_defer_if_permit(ck, (int) var_access_map_defer_code, dsn,
+        return check_defer_if_permit(ck, (int)var_access_map_defer_code, dsn,
                                      "<%s>: %s rejected: %s", name, class, t);
     }
     if (check_action_is(action, alen, "DEFER_IF_REJECT")) {
@@ -158,7 +158,9 @@ int check_table_result(CHECK *ck, const char *table, const char *value, const ch
         int warn = check_action_is(action, alen, "WARN");
 
         vstring_sprintf(buf, "<%s>: %s %s", name, class,
-                        *text ? text : warn ? "triggers a warning" : "triggers an info record");
+                        *text  ? text
+                        : warn ? "triggers a warning"
+                               : "triggers an info record");
         check_log(ck, warn ? "warn" : "info", vstring_str(buf));
         vstring_free(buf);
         return CHECK_DUNNO;
@@ -171,8 +173,8 @@ int check_table_result(CHECK *ck, const char *table, const char *value, const ch
         check_prepend(ck, text);
         return CHECK_DUNNO;
     }
-    if (alen == 3 && (action[0] == '4' || action[0] == '5') && isdigit((unsigned char) action[1])
-        && isdigit((unsigned char) action[2])) {
+    if (alen == 3 && (action[0] == '4' || action[0] == '5') && isdigit((unsigned char)action[1]) &&
+        isdigit((unsigned char)action[2])) {
         int code = atoi(action);
         const char *t = *text ? text : "Access denied";
         const char *dsn = check_dsn(code, &t, code >= 500 ? "5.7.1" : "4.7.1", dsn_buf);
@@ -183,8 +185,8 @@ int check_table_result(CHECK *ck, const char *table, const char *value, const ch
         return status;
     }
     {
-        static const char *unsupported[] = {"DISCARD", "HOLD", "REDIRECT", "FILTER", "BCC",
-                                            "QUARANTINE", NULL};
+        static const char *unsupported[] = {"DISCARD", "HOLD",       "REDIRECT", "FILTER",
+                                            "BCC",     "QUARANTINE", NULL};
 
         for (int i = 0; unsupported[i]; i++) {
             if (check_action_is(action, alen, unsupported[i])) {
@@ -211,7 +213,7 @@ static int check_access_key(CHECK *ck, MAPS *maps, const char *key, int flags, c
     *done = 1;
     if (status == DICT_STAT_ERROR)
         return check_lookup_failure(ck, name);
-    copy = mystrdup(value);                     /* the table may be looked up again */
+    copy = mystrdup(value); /* the table may be looked up again */
     status = check_table_result(ck, maps->title, copy, name, class);
     myfree(copy);
     return status;
@@ -276,14 +278,13 @@ int check_access_client(CHECK *ck, MAPS *maps, const char *host, const char *add
     return status;
 }
 
-int check_access_address(CHECK *ck, MAPS *maps, const char *addr, const char *class,
-                         int is_sender)
+int check_access_address(CHECK *ck, MAPS *maps, const char *addr, const char *class, int is_sender)
 {
     VSTRING *qbuf = vstring_alloc(100);
     VSTRING *key = vstring_alloc(100);
     const char *name = check_quote(addr, qbuf);
     const char *at = strrchr(addr, '@');
-    size_t local_len = at ? (size_t) (at - addr) : strlen(addr);
+    size_t local_len = at ? (size_t)(at - addr) : strlen(addr);
     size_t ext_pos = local_len;
     int done = 0;
     int status;
@@ -312,8 +313,8 @@ int check_access_address(CHECK *ck, MAPS *maps, const char *addr, const char *cl
         if (!done && ext_pos < local_len) {
             vstring_strncpy(key, addr, ext_pos);
             vstring_addch(key, '@');
-            status = check_access_key(ck, maps, vstring_str(key), MAPS_FIXED_ONLY, name, class,
-                                      &done);
+            status =
+                check_access_key(ck, maps, vstring_str(key), MAPS_FIXED_ONLY, name, class, &done);
         }
     }
 out:

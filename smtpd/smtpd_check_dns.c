@@ -75,9 +75,9 @@
 #include "valid_hostname.h"
 
 typedef struct CHECK_DNS_LIST {
-    int kind;               /* CHECK_RBL_* ... */
+    int kind; /* CHECK_RBL_* ... */
     char *zone;
-    char *filter;           /* "" for any answer */
+    char *filter; /* "" for any answer */
 } CHECK_DNS_LIST;
 
 static MAPS *check_rbl_reply_maps;
@@ -94,7 +94,7 @@ static void check_dns_cache_add(CHECK_SESSION *sess, const char *key, const char
 {
     if (sess->dns_cache == NULL)
         sess->dns_cache = htable_create(20);
-    if (sess->dns_cache->used > 1000)            /* bounded, whatever the client sends */
+    if (sess->dns_cache->used > 1000) /* bounded, whatever the client sends */
         return;
     htable_delete(sess->dns_cache, key, myfree);
     htable_enter(sess->dns_cache, key, mystrdup(value));
@@ -141,7 +141,8 @@ void check_client_names(SMTPD_STATE *state)
     if (sess->reverse_status == DNS_FAIL)
         sess->reverse_status = DNS_NOTFOUND;
     sess->name = mystrdup(sess->name_status == DNS_OK ? vstring_str(name) : "unknown");
-    sess->reverse_name = mystrdup(sess->reverse_status == DNS_OK ? vstring_str(reverse) : "unknown");
+    sess->reverse_name =
+        mystrdup(sess->reverse_status == DNS_OK ? vstring_str(reverse) : "unknown");
     if (msg_verbose)
         msg_info("client %s: name %s (%s), reverse name %s (%s)", state->addr, sess->name,
                  dns_strerror(sess->name_status), sess->reverse_name,
@@ -160,7 +161,7 @@ int check_unknown_client(CHECK *ck, int reverse)
     status = reverse ? sess->reverse_status : sess->name_status;
     if (status == DNS_OK)
         return CHECK_DUNNO;
-    return check_reject(ck, status == DNS_TEMP ? 450 : (int) var_unknown_client_reject_code,
+    return check_reject(ck, status == DNS_TEMP ? 450 : (int)var_unknown_client_reject_code,
                         "4.7.25", "Client host rejected: cannot find your %shostname, [%s]",
                         reverse ? "reverse " : "", state->addr);
 }
@@ -195,7 +196,7 @@ static int check_host_lookup(CHECK_SESSION *sess, const char *name, int mx_first
             if (got == DNS_OK)
                 dns_mx_free(mx);
             if (got == DNS_NULLMX && !mx_first)
-                got = DNS_OK;                   /* a HELO name with a null MX exists */
+                got = DNS_OK; /* a HELO name with a null MX exists */
         } else {
             DNS_ADDR_LIST list;
 
@@ -236,7 +237,7 @@ int check_unknown_helo(CHECK *ck)
         return check_tempfail(ck, var_unknown_helo_hostname_tempfail_action,
                               "unknown_helo_hostname_tempfail_action",
                               "<%s>: Helo command rejected: Host not found", helo);
-    return check_reject(ck, (int) var_unknown_hostname_reject_code, "4.7.1",
+    return check_reject(ck, (int)var_unknown_hostname_reject_code, "4.7.1",
                         "<%s>: Helo command rejected: Host not found", helo);
 }
 
@@ -268,19 +269,18 @@ int check_unknown_domain(CHECK *ck, const char *addr, int is_sender)
     case DNS_NULLMX:
         status = check_reject(ck, is_sender ? 550 : 556, is_sender ? "5.7.27" : "5.1.10",
                               "<%s>: %s address rejected: Domain %s does not accept mail "
-                              "(nullMX)", check_quote(addr, qbuf), class, domain);
+                              "(nullMX)",
+                              check_quote(addr, qbuf), class, domain);
         break;
     case DNS_TEMP:
-        status = check_tempfail(ck, var_unknown_address_tempfail_action,
-                                "unknown_address_tempfail_action",
-                                "<%s>: %s address rejected: Domain not found",
-                                check_quote(addr, qbuf), class);
+        status = check_tempfail(
+            ck, var_unknown_address_tempfail_action, "unknown_address_tempfail_action",
+            "<%s>: %s address rejected: Domain not found", check_quote(addr, qbuf), class);
         break;
     default:
-        status = check_reject(ck, (int) var_unknown_address_reject_code,
-                              is_sender ? "4.1.8" : "4.1.2",
-                              "<%s>: %s address rejected: Domain not found",
-                              check_quote(addr, qbuf), class);
+        status = check_reject(
+            ck, (int)var_unknown_address_reject_code, is_sender ? "4.1.8" : "4.1.2",
+            "<%s>: %s address rejected: Domain not found", check_quote(addr, qbuf), class);
         break;
     }
     vstring_free(qbuf);
@@ -295,8 +295,8 @@ int check_dns_parse(RESTR *r, int kind, VSTRING *why)
     VSTRING *filter = vstring_alloc(100);
     CHECK_DNS_LIST *list;
 
-    if (dns_rbl_split(r->arg, zone, filter) < 0
-        || !valid_hostname_flags(vstring_str(zone), VALID_HOSTNAME_UNDERSCORE, 0)) {
+    if (dns_rbl_split(r->arg, zone, filter) < 0 ||
+        !valid_hostname_flags(vstring_str(zone), VALID_HOSTNAME_UNDERSCORE, 0)) {
         vstring_sprintf(why, "%s: bad DNS list \"%s\": expected zone or zone=d.d.d.d", r->name,
                         r->arg);
         vstring_free(zone);
@@ -311,8 +311,8 @@ int check_dns_parse(RESTR *r, int kind, VSTRING *why)
     if (!check_rbl_reply_ready) {
         check_rbl_reply_ready = 1;
         if (*var_rbl_reply_maps)
-            check_rbl_reply_maps = maps_create("rbl_reply_maps", var_rbl_reply_maps,
-                                               DICT_FLAG_DEFAULT);
+            check_rbl_reply_maps =
+                maps_create("rbl_reply_maps", var_rbl_reply_maps, DICT_FLAG_DEFAULT);
     }
     return 0;
 }
@@ -351,7 +351,7 @@ static const char *check_rbl_part(VSTRING *buf, const char *addr, int domain)
     at = strrchr(addr, '@');
     if (domain)
         return at ? at + 1 : "";
-    vstring_strncpy(buf, addr, at ? (size_t) (at - addr) : strlen(addr));
+    vstring_strncpy(buf, addr, at ? (size_t)(at - addr) : strlen(addr));
     return vstring_str(buf);
 }
 
@@ -519,7 +519,7 @@ int check_dns_list(CHECK *ck, RESTR *r)
             ok = dns_rbl_domain(qname, what = strrchr(ck->rcpt, '@') + 1, list->zone);
         break;
     }
-    if (ok < 0) {                               /* nothing (usable) to look up */
+    if (ok < 0) { /* nothing (usable) to look up */
         vstring_free(qname);
         vstring_free(txt);
         return CHECK_DUNNO;
@@ -529,7 +529,7 @@ int check_dns_list(CHECK *ck, RESTR *r)
         if (status == DNS_TEMP)
             msg_warn("%s: %s: temporary DNS failure; no permit", r->name, vstring_str(qname));
         if (status == DNS_OK && ck->rcpt && check_auth_dest(state, ck->rcpt) != 1)
-            status = DNS_NOTFOUND;              /* never opens the relay */
+            status = DNS_NOTFOUND; /* never opens the relay */
         status = status == DNS_OK ? CHECK_OK : CHECK_DUNNO;
     } else if (status == DNS_OK) {
         status = check_rbl_reject(ck, list, class, what, vstring_str(txt));

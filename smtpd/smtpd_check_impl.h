@@ -35,20 +35,20 @@
 #define CHECK_OK 1
 #define CHECK_REJECT 2
 
-#define CHECK_DEPTH_MAX 20       /* lists nested through classes and table results */
-#define CHECK_PREPEND_MAX 100    /* headers prepended to one message */
-#define CHECK_HEADER_MAX 4096    /* bytes of one prepended header */
+#define CHECK_DEPTH_MAX 20    /* lists nested through classes and table results */
+#define CHECK_PREPEND_MAX 100 /* headers prepended to one message */
+#define CHECK_HEADER_MAX 4096 /* bytes of one prepended header */
 
 typedef struct RESTR {
-    int op;                 /* R_* of smtpd_check.c */
-    char *name;             /* as written */
-    char *arg;              /* table, zone or service as written, or NULL */
-    MAPS *maps;             /* check_*_access */
-    void *data;             /* DNS list, policy client, or class: owned by its module */
+    int op;     /* R_* of smtpd_check.c */
+    char *name; /* as written */
+    char *arg;  /* table, zone or service as written, or NULL */
+    MAPS *maps; /* check_*_access */
+    void *data; /* DNS list, policy client, or class: owned by its module */
 } RESTR;
 
 /* what a list is about: the name and class in its generic replies */
-#define STAGE_INHERIT 0     /* restriction classes: that of the caller */
+#define STAGE_INHERIT 0 /* restriction classes: that of the caller */
 #define STAGE_CLIENT 1
 #define STAGE_HELO 2
 #define STAGE_SENDER 3
@@ -66,32 +66,32 @@ typedef struct RESTR_LIST {
 /* one evaluation */
 typedef struct CHECK {
     SMTPD_STATE *state;
-    const char *what;       /* "RCPT", "MAIL", ... for the log */
-    const char *rcpt;       /* recipient being checked, or NULL */
-    VSTRING *reply;         /* the final reply */
-    VSTRING *dip_reply;     /* defer_if_permit reply, when dip */
+    const char *what;   /* "RCPT", "MAIL", ... for the log */
+    const char *rcpt;   /* recipient being checked, or NULL */
+    VSTRING *reply;     /* the final reply */
+    VSTRING *dip_reply; /* defer_if_permit reply, when dip */
     int dip;
-    int dir;                /* defer_if_reject is armed */
-    int warn;               /* warn_if_reject applies to this restriction */
+    int dir;  /* defer_if_reject is armed */
+    int warn; /* warn_if_reject applies to this restriction */
     int warn_next;
-    int unlisted_done;      /* reject_unlisted_recipient was evaluated */
+    int unlisted_done; /* reject_unlisted_recipient was evaluated */
     int unlisted_sender_done;
     int depth;
-    int stage;              /* STAGE_* of the list being evaluated */
+    int stage; /* STAGE_* of the list being evaluated */
 } CHECK;
 
 /* per session; see smtpd_check.c */
 typedef struct CHECK_SESSION {
-    unsigned long serial;   /* sessions of this process */
-    unsigned long txn;      /* transactions of this session */
-    ARGV *prepend;          /* headers for the current message */
+    unsigned long serial; /* sessions of this process */
+    unsigned long txn;    /* transactions of this session */
+    ARGV *prepend;        /* headers for the current message */
     /* client names (smtpd_check_dns.c), looked up on first use */
     int names_done;
-    int name_status;        /* DNS_OK: verified; DNS_NOTFOUND; DNS_TEMP */
+    int name_status; /* DNS_OK: verified; DNS_NOTFOUND; DNS_TEMP */
     int reverse_status;
-    char *name;             /* verified name or "unknown" */
-    char *reverse_name;     /* PTR name or "unknown" */
-    HTABLE *dns_cache;      /* DNS list answers of this session */
+    char *name;         /* verified name or "unknown" */
+    char *reverse_name; /* PTR name or "unknown" */
+    HTABLE *dns_cache;  /* DNS list answers of this session */
     /* SPF (smtpd_check_spf.c), for one sender/HELO pair */
     char *spf_key;
     int spf_result;
@@ -118,8 +118,8 @@ int check_domain_class(SMTPD_STATE *state, const char *domain);
 int check_auth_dest(SMTPD_STATE *state, const char *rcpt);
 const char *check_stage_name(CHECK *ck, const char **class);
 
-#define CHECK_DOMAIN_OTHER 0    /* check_domain_class(): a domain of the world */
-#define CHECK_DOMAIN_OURS 1     /* local, virtual or relay: we are its destination */
+#define CHECK_DOMAIN_OTHER 0 /* check_domain_class(): a domain of the world */
+#define CHECK_DOMAIN_OURS 1  /* local, virtual or relay: we are its destination */
 #define CHECK_DOMAIN_ERROR (-1)
 
 /* smtpd_check_access.c */
@@ -128,8 +128,7 @@ int check_table_result(CHECK *ck, const char *table, const char *value, const ch
 int check_access_client(CHECK *ck, MAPS *maps, const char *host, const char *addr,
                         const char *class);
 int check_access_helo(CHECK *ck, MAPS *maps);
-int check_access_address(CHECK *ck, MAPS *maps, const char *addr, const char *class,
-                         int is_sender);
+int check_access_address(CHECK *ck, MAPS *maps, const char *addr, const char *class, int is_sender);
 int check_access_key_only(CHECK *ck, MAPS *maps, const char *key, const char *name,
                           const char *class);
 
@@ -143,14 +142,14 @@ int check_unknown_domain(CHECK *ck, const char *addr, int is_sender);
 void check_client_names(SMTPD_STATE *state);
 void check_dns_session_free(CHECK_SESSION *sess);
 
-#define CHECK_RBL_CLIENT 1          /* reject_rbl_client */
-#define CHECK_RHSBL_CLIENT 2        /* reject_rhsbl_client */
-#define CHECK_RHSBL_REVERSE 3       /* reject_rhsbl_reverse_client */
-#define CHECK_RHSBL_HELO 4          /* reject_rhsbl_helo */
-#define CHECK_RHSBL_SENDER 5        /* reject_rhsbl_sender */
-#define CHECK_RHSBL_RCPT 6          /* reject_rhsbl_recipient */
-#define CHECK_DNSWL_CLIENT 7        /* permit_dnswl_client */
-#define CHECK_RHSWL_CLIENT 8        /* permit_rhswl_client */
+#define CHECK_RBL_CLIENT 1    /* reject_rbl_client */
+#define CHECK_RHSBL_CLIENT 2  /* reject_rhsbl_client */
+#define CHECK_RHSBL_REVERSE 3 /* reject_rhsbl_reverse_client */
+#define CHECK_RHSBL_HELO 4    /* reject_rhsbl_helo */
+#define CHECK_RHSBL_SENDER 5  /* reject_rhsbl_sender */
+#define CHECK_RHSBL_RCPT 6    /* reject_rhsbl_recipient */
+#define CHECK_DNSWL_CLIENT 7  /* permit_dnswl_client */
+#define CHECK_RHSWL_CLIENT 8  /* permit_rhswl_client */
 
 /* smtpd_check_policy.c */
 int check_policy_parse(RESTR *r, VSTRING *why);

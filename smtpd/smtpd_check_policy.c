@@ -45,7 +45,7 @@
 #include "smtpd_check_impl.h"
 
 typedef struct CHECK_POLICY {
-    char *key;              /* the service text, for sharing */
+    char *key; /* the service text, for sharing */
     int refcount;
     POLICY_CLIENT *client;
 } CHECK_POLICY;
@@ -130,7 +130,7 @@ static ARGV *check_policy_request(CHECK *ck, const POLICY_SPEC *spec)
     int after_rcpt = ck->stage == STAGE_DATA || ck->stage == STAGE_EOD;
 
     check_client_names(state);
-    snprintf(instance, sizeof(instance), "%x.%lx.%lx.%x", (unsigned) getpid(), sess->serial,
+    snprintf(instance, sizeof(instance), "%x.%lx.%lx.%x", (unsigned)getpid(), sess->serial,
              sess->txn, 0u);
     check_policy_attr(attrs, "request", "smtpd_access_policy");
     check_policy_attr(attrs, "protocol_state", state->where);
@@ -149,7 +149,7 @@ static ARGV *check_policy_request(CHECK *ck, const POLICY_SPEC *spec)
     check_policy_attr(attrs, "sasl_username", state->sasl_username);
     check_policy_attr(attrs, "sasl_sender", state->sasl_sender);
     check_policy_num(attrs, "size",
-                     ck->stage == STAGE_EOD ? (long long) state->act_size : state->mail_size);
+                     ck->stage == STAGE_EOD ? (long long)state->act_size : state->mail_size);
     check_policy_attr(attrs, "ccert_subject", "");
     check_policy_attr(attrs, "ccert_issuer", "");
     check_policy_attr(attrs, "ccert_fingerprint", "");

@@ -63,16 +63,16 @@ static void check_spf_eval(SMTPD_STATE *state, CHECK_SESSION *sess)
     }
     check_spf_session_free(sess);
     spf_check_result_init(&res);
-    sess->spf_result = spf_check(state->addr, state->helo_name, state->sender, var_myhostname,
-                                 &res);
+    sess->spf_result =
+        spf_check(state->addr, state->helo_name, state->sender, var_myhostname, &res);
     comment = vstring_str(res.comment);
-    if (strncmp(comment, var_myhostname, strlen(var_myhostname)) == 0
-        && strncmp(comment + strlen(var_myhostname), ": ", 2) == 0)
+    if (strncmp(comment, var_myhostname, strlen(var_myhostname)) == 0 &&
+        strncmp(comment + strlen(var_myhostname), ": ", 2) == 0)
         comment += strlen(var_myhostname) + 2;
     sess->spf_key = vstring_export(key);
     sess->spf_header = mystrdup(vstring_str(res.header));
-    sess->spf_text = mystrdup(sess->spf_result == SPF_CHECK_FAIL ? vstring_str(res.explanation)
-                                                                 : comment);
+    sess->spf_text =
+        mystrdup(sess->spf_result == SPF_CHECK_FAIL ? vstring_str(res.explanation) : comment);
     if (msg_verbose)
         msg_info("%s: SPF %s: %s", state->namaddr, spf_check_result_name(sess->spf_result),
                  sess->spf_text);
@@ -91,7 +91,7 @@ int check_spf(CHECK *ck)
     check_spf_eval(state, sess);
     qbuf = vstring_alloc(100);
     if (sess->spf_result == SPF_CHECK_FAIL)
-        status = check_reject(ck, (int) var_spf_fail_reject_code, "5.7.23",
+        status = check_reject(ck, (int)var_spf_fail_reject_code, "5.7.23",
                               "<%s>: Sender address rejected: %s", check_quote(state->sender, qbuf),
                               sess->spf_text);
     else if (sess->spf_result == SPF_CHECK_TEMPERROR)

@@ -48,7 +48,7 @@
 #include "../../smtpd/smtpd_check_policy.c"
 #include "../../smtpd/smtpd_check_spf.c"
 
-static unsigned fuzz_oracle;        /* byte 1 of the input */
+static unsigned fuzz_oracle; /* byte 1 of the input */
 static unsigned fuzz_calls;
 static VSTRING *fuzz_headers;
 
@@ -67,23 +67,23 @@ int fuzz_dns_lookup_mx(const char *domain, DNS_MX_LIST **list, VSTRING *why)
 {
     static const int codes[] = {DNS_OK, DNS_NOTFOUND, DNS_TEMP, DNS_NULLMX};
 
-    (void) domain;
-    (void) why;
+    (void)domain;
+    (void)why;
     *list = NULL;
     return codes[fuzz_answer(4)];
 }
 
 void fuzz_dns_mx_free(DNS_MX_LIST *list)
 {
-    (void) list;
+    (void)list;
 }
 
 int fuzz_dns_lookup_addr(const char *host, int flags, DNS_ADDR_LIST *list, VSTRING *why)
 {
-    (void) host;
-    (void) flags;
-    (void) list;
-    (void) why;
+    (void)host;
+    (void)flags;
+    (void)list;
+    (void)why;
     return fuzz_codes[fuzz_answer(4)];
 }
 
@@ -92,9 +92,9 @@ int fuzz_dns_rbl_lookup(const char *name, const char *filter, char *found, VSTRI
 {
     int status = fuzz_codes[fuzz_answer(4)];
 
-    (void) name;
-    (void) filter;
-    (void) why;
+    (void)name;
+    (void)filter;
+    (void)why;
     if (txt)
         vstring_strcpy(txt, status == DNS_OK && fuzz_answer(2) ? "listed: $rbl_code ${x}" : "");
     if (found)
@@ -102,11 +102,11 @@ int fuzz_dns_rbl_lookup(const char *name, const char *filter, char *found, VSTRI
     return status;
 }
 
-int fuzz_dns_ptr_verify(const char *addr, int *reverse_status, VSTRING *reverse_name,
-                        VSTRING *name, VSTRING *why)
+int fuzz_dns_ptr_verify(const char *addr, int *reverse_status, VSTRING *reverse_name, VSTRING *name,
+                        VSTRING *why)
 {
-    (void) addr;
-    (void) why;
+    (void)addr;
+    (void)why;
     *reverse_status = fuzz_codes[fuzz_answer(3)];
     if (reverse_name)
         vstring_strcpy(reverse_name, "ptr.example");
@@ -122,8 +122,8 @@ int fuzz_policy_client_request(POLICY_CLIENT *pc, ARGV *attrs, VSTRING *action, 
 {
     unsigned pick = fuzz_answer(4);
 
-    (void) pc;
-    (void) attrs;
+    (void)pc;
+    (void)attrs;
     if (pick == 3) {
         vstring_strcpy(why, "fake failure");
         return -1;
@@ -138,9 +138,9 @@ int fuzz_spf_check(const char *client_addr, const char *helo, const char *sender
     static const int results[] = {SPF_CHECK_PASS, SPF_CHECK_FAIL, SPF_CHECK_TEMPERROR,
                                   SPF_CHECK_SOFTFAIL};
 
-    (void) client_addr;
-    (void) helo;
-    (void) sender;
+    (void)client_addr;
+    (void)helo;
+    (void)sender;
     res->result = results[fuzz_answer(4)];
     vstring_sprintf(res->comment, "%s: fake", receiver);
     vstring_strcpy(res->header, "Received-SPF: fake");
@@ -153,17 +153,17 @@ int fuzz_spf_check(const char *client_addr, const char *helo, const char *sender
 void smtpd_log_reject(SMTPD_STATE *state, const char *kind, const char *what, const char *reply,
                       const char *rcpt)
 {
-    (void) state;
-    (void) kind;
-    (void) what;
-    (void) reply;
-    (void) rcpt;
+    (void)state;
+    (void)kind;
+    (void)what;
+    (void)reply;
+    (void)rcpt;
 }
 
 void smtpd_data_line(int type, const char *data, size_t len, void *context)
 {
-    (void) type;
-    (void) context;
+    (void)type;
+    (void)context;
     if (memchr(data, '\n', len) || memchr(data, '\r', len))
         abort();
     vstring_memcat(fuzz_headers, data, len);
@@ -171,25 +171,24 @@ void smtpd_data_line(int type, const char *data, size_t len, void *context)
 
 /* ---- set-up ---- */
 
-static const char fuzz_main_cf[] =
-    "mynetworks = 10.0.0.0/8\n"
-    "mydestination = mx.example.com\n"
-    "alias_maps =\n"
-    "local_recipient_maps = inline:{ root=x }\n"
-    "smtpd_restriction_classes = c1, c2\n"
-    "c1 = reject_non_fqdn_sender, check_spf, permit\n"
-    "c2 = c1, defer_if_permit\n"
-    "smtpd_relay_restrictions = reject_unauth_destination\n"
-    "smtpd_sender_login_maps = inline:{ {a@example.org=alice} }\n"
-    "rbl_reply_maps = inline:{ {bad.zone=nonsense} }\n"
-    "smtpd_peername_lookup = yes\n";
+static const char fuzz_main_cf[] = "mynetworks = 10.0.0.0/8\n"
+                                   "mydestination = mx.example.com\n"
+                                   "alias_maps =\n"
+                                   "local_recipient_maps = inline:{ root=x }\n"
+                                   "smtpd_restriction_classes = c1, c2\n"
+                                   "c1 = reject_non_fqdn_sender, check_spf, permit\n"
+                                   "c2 = c1, defer_if_permit\n"
+                                   "smtpd_relay_restrictions = reject_unauth_destination\n"
+                                   "smtpd_sender_login_maps = inline:{ {a@example.org=alice} }\n"
+                                   "rbl_reply_maps = inline:{ {bad.zone=nonsense} }\n"
+                                   "smtpd_peername_lookup = yes\n";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     VSTRING *why = vstring_alloc(100);
 
-    (void) argc;
-    (void) argv;
+    (void)argc;
+    (void)argv;
     msg_init("fuzz_smtpd_restrictions");
     msg_set_syslog(0);
     if (mail_conf_parse(fuzz_main_cf, strlen(fuzz_main_cf), "fuzz", why) < 0)
@@ -205,8 +204,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static int fuzz_reply_ok(const char *reply)
 {
-    if (!(reply[0] == '4' || reply[0] == '5') || !isdigit((unsigned char) reply[1])
-        || !isdigit((unsigned char) reply[2]) || reply[3] != ' ')
+    if (!(reply[0] == '4' || reply[0] == '5') || !isdigit((unsigned char)reply[1]) ||
+        !isdigit((unsigned char)reply[2]) || reply[3] != ' ')
         return 0;
     if (reply[4] != reply[0] || reply[5] != '.')
         return 0;
@@ -243,7 +242,7 @@ static void fuzz_check_prepends(SMTPD_STATE *state)
         if (n == 0 || h[n] != ':')
             abort();
         for (size_t j = 0; j < n; j++)
-            if ((unsigned char) h[j] <= ' ' || (unsigned char) h[j] >= 0x7f)
+            if ((unsigned char)h[j] <= ' ' || (unsigned char)h[j] >= 0x7f)
                 abort();
     }
     vstring_reset(fuzz_headers);
@@ -281,7 +280,7 @@ static void fuzz_evaluate(const char *text, int mode, int variant)
 
 static const char *fuzz_macro(const char *name, void *context)
 {
-    (void) context;
+    (void)context;
     if (strcmp(name, "long") == 0)
         return "0123456789012345678901234567890123456789012345678901234567890123456789";
     if (strcmp(name, "empty") == 0)
@@ -301,8 +300,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mode = data[0] % 5;
     fuzz_oracle = data[1];
     fuzz_calls = 0;
-    text = mystrndup((const char *) data + 2, size - 2);
-    if (strlen(text) != size - 2) {                 /* C strings: no NUL inside */
+    text = mystrndup((const char *)data + 2, size - 2);
+    if (strlen(text) != size - 2) { /* C strings: no NUL inside */
         myfree(text);
         return 0;
     }
@@ -351,9 +350,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (vstring_len(out) > DNS_RBL_EXPAND_MAX)
             abort();
         if (dns_rbl_split(text, zone, filter) == 0 && vstring_len(filter) > 0)
-            (void) dns_rbl_filter_match(vstring_str(filter), ip);
-        (void) dns_rbl_reverse(out, text, "zone.example");
-        (void) dns_rbl_domain(out, text, "zone.example");
+            (void)dns_rbl_filter_match(vstring_str(filter), ip);
+        (void)dns_rbl_reverse(out, text, "zone.example");
+        (void)dns_rbl_domain(out, text, "zone.example");
         vstring_free(out);
         vstring_free(why);
         vstring_free(zone);

@@ -30,20 +30,21 @@ static void test_reverse(void **state)
 {
     VSTRING *out = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     assert_int_equal(dns_rbl_reverse(out, "192.0.2.99", "bl.example"), 0);
     assert_string_equal(vstring_str(out), "99.2.0.192.bl.example");
     assert_int_equal(dns_rbl_reverse(out, "127.0.0.2", NULL), 0);
     assert_string_equal(vstring_str(out), "2.0.0.127");
     assert_int_equal(dns_rbl_reverse(out, "2001:db8:1:2:3:4:567:89ab", "bl.example"), 0);
-    assert_string_equal(vstring_str(out),
-                        "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.bl.example");
+    assert_string_equal(
+        vstring_str(out),
+        "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.bl.example");
     assert_int_equal(dns_rbl_reverse(out, "::1", ""), 0);
     assert_string_equal(vstring_str(out),
                         "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0");
-    for (const char *const *bad = (const char *const[]){"", "unix", "1.2.3", "1.2.3.4.5",
-                                                        "01.2.3.4", "256.1.1.1", "fe80::1%eth0",
-                                                        "[::1]", "1.2.3.4 ", NULL};
+    for (const char *const *bad =
+             (const char *const[]){"", "unix", "1.2.3", "1.2.3.4.5", "01.2.3.4", "256.1.1.1",
+                                   "fe80::1%eth0", "[::1]", "1.2.3.4 ", NULL};
          *bad; bad++) {
         assert_int_equal(dns_rbl_reverse(out, *bad, "z"), -1);
         assert_int_equal(vstring_len(out), 0);
@@ -56,7 +57,7 @@ static void test_domain(void **state)
     VSTRING *out = vstring_alloc(10);
     char longname[300];
 
-    (void) state;
+    (void)state;
     assert_int_equal(dns_rbl_domain(out, "spam.example.", "dbl.example"), 0);
     assert_string_equal(vstring_str(out), "spam.example.dbl.example");
     assert_int_equal(dns_rbl_domain(out, "under_score.example", "z"), 0);
@@ -80,7 +81,7 @@ static void test_split_and_filters(void **state)
     static const unsigned char ip2[4] = {127, 0, 0, 2};
     static const unsigned char ip10[4] = {127, 0, 1, 10};
 
-    (void) state;
+    (void)state;
     assert_int_equal(dns_rbl_split("zen.example", zone, filter), 0);
     assert_string_equal(vstring_str(zone), "zen.example");
     assert_string_equal(vstring_str(filter), "");
@@ -99,11 +100,12 @@ static void test_split_and_filters(void **state)
     assert_true(dns_rbl_filter_match("127.0.[0;1].[2..4;10]", ip10));
     assert_true(dns_rbl_filter_match("[0..255].[0..255].[0..255].[0..255]", ip10));
     assert_false(dns_rbl_filter_match("127.0.0.[2..4;9]", ip10));
-    for (const char *const *bad = (const char *const[]){
-             "", "127.0.0", "127.0.0.2.", "127.0.0.256", "127.0.0.0002", "127.0.0.-1",
-             "127.0.0.[", "127.0.0.[]", "127.0.0.[2..]", "127.0.0.[..2]", "127.0.0.[4..2]",
-             "127.0.0.[2;]", "127.0.0.[2", "127.0.0.2]", "127.0.0.[2..3..4]", "127.0.0.x",
-             "127..0.2", " 127.0.0.2", NULL};
+    for (const char *const *bad =
+             (const char *const[]){"", "127.0.0", "127.0.0.2.", "127.0.0.256", "127.0.0.0002",
+                                   "127.0.0.-1", "127.0.0.[", "127.0.0.[]", "127.0.0.[2..]",
+                                   "127.0.0.[..2]", "127.0.0.[4..2]", "127.0.0.[2;]", "127.0.0.[2",
+                                   "127.0.0.2]", "127.0.0.[2..3..4]", "127.0.0.x", "127..0.2",
+                                   " 127.0.0.2", NULL};
          *bad; bad++) {
         if (dns_rbl_filter_valid(*bad))
             fail_msg("accepted filter \"%s\"", *bad);
@@ -115,11 +117,11 @@ static void test_split_and_filters(void **state)
 
 static const char *test_lookup(const char *name, void *context)
 {
-    (void) context;
+    (void)context;
     if (strcmp(name, "code") == 0)
         return "554";
     if (strcmp(name, "reason") == 0)
-        return "see ${code} $$ {x}";           /* a value is never expanded */
+        return "see ${code} $$ {x}"; /* a value is never expanded */
     if (strcmp(name, "empty") == 0)
         return "";
     if (strcmp(name, "a_1") == 0)
@@ -148,7 +150,14 @@ static void test_expand(void **state)
         {"", ""},
     };
     static const char *bad[] = {
-        "$", "$ x", "${code", "${code?x", "${}", "${code!x}", "$(code", "${?x}",
+        "$",
+        "$ x",
+        "${code",
+        "${code?x",
+        "${}",
+        "${code!x}",
+        "$(code",
+        "${?x}",
         "${code?${code?${code?${code?${code?${code?${code?${code?${code?${code?${code?x}}}}}}}}}}}",
         NULL,
     };
@@ -156,7 +165,7 @@ static void test_expand(void **state)
     VSTRING *why = vstring_alloc(10);
     VSTRING *big = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         if (dns_rbl_expand(out, good[i].template, test_lookup, NULL, why) < 0)
             fail_msg("\"%s\": %s", good[i].template, vstring_str(why));
@@ -184,7 +193,7 @@ static void test_lookup_without_server(void **state)
     VSTRING *txt = vstring_alloc(10);
     char found[DNS_ADDR_TEXT_MAX];
 
-    (void) state;
+    (void)state;
     assert_int_equal(dns_set_servers("127.0.0.1:1", why), 0);
     assert_int_equal(dns_rbl_lookup("2.0.0.127.zen.example", NULL, found, txt, why), DNS_TEMP);
     assert_int_equal(dns_rbl_lookup("bad..name", NULL, found, txt, why), DNS_FAIL);

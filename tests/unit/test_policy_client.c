@@ -45,7 +45,7 @@ static void test_spec_forms(void **state)
     POLICY_SPEC spec;
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     policy_spec_init(&spec);
     spec.default_action = mystrdup("451 4.3.5 default");
     assert_int_equal(policy_spec_parse("inet:127.0.0.1:9998", &spec, why), 0);
@@ -78,17 +78,36 @@ static void test_spec_forms(void **state)
 static void test_spec_errors(void **state)
 {
     static const char *bad[] = {
-        "", "127.0.0.1:9998", "/tmp/socket", "inet:", "inet:host", "inet::9998",
-        "inet:2001:db8::1:25", "tcp:127.0.0.1:25", "{", "}", "{ }", "{ inet:h:1", "inet:h:1 }",
-        "{ inet:h:1, timeout }", "{ inet:h:1, timeout=}", "{ inet:h:1, timeout=0 }",
-        "{ inet:h:1, timeout=10x }", "{ inet:h:1, timeout=-1 }", "{ inet:h:1, try_limit=0 }",
-        "{ inet:h:1, try_limit=2s }", "{ inet:h:1, bogus=1 }", "{ inet:h:1, default_action= }",
-        "{ inet:h:1, { nested } }", "{ inet:h:1, max_idle=99999999999999999 }",
-        "{ timeout=1s, inet:h:1 }", NULL,
+        "",
+        "127.0.0.1:9998",
+        "/tmp/socket",
+        "inet:",
+        "inet:host",
+        "inet::9998",
+        "inet:2001:db8::1:25",
+        "tcp:127.0.0.1:25",
+        "{",
+        "}",
+        "{ }",
+        "{ inet:h:1",
+        "inet:h:1 }",
+        "{ inet:h:1, timeout }",
+        "{ inet:h:1, timeout=}",
+        "{ inet:h:1, timeout=0 }",
+        "{ inet:h:1, timeout=10x }",
+        "{ inet:h:1, timeout=-1 }",
+        "{ inet:h:1, try_limit=0 }",
+        "{ inet:h:1, try_limit=2s }",
+        "{ inet:h:1, bogus=1 }",
+        "{ inet:h:1, default_action= }",
+        "{ inet:h:1, { nested } }",
+        "{ inet:h:1, max_idle=99999999999999999 }",
+        "{ timeout=1s, inet:h:1 }",
+        NULL,
     };
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     for (const char **cp = bad; *cp; cp++) {
         POLICY_SPEC spec;
 
@@ -107,7 +126,7 @@ static void test_reply_lines(void **state)
     VSTRING *name = vstring_alloc(10);
     VSTRING *value = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     assert_int_equal(policy_reply_line("action=DUNNO", 12, name, value), 1);
     assert_string_equal(vstring_str(name), "action");
     assert_string_equal(vstring_str(value), "DUNNO");
@@ -140,7 +159,7 @@ typedef struct SERVER {
     char dir[64];
     char path[90];
     pid_t pid;
-    int accepts;            /* read end: one byte per accepted connection */
+    int accepts; /* read end: one byte per accepted connection */
 } SERVER;
 
 static void server_child(int lfd, int mode, int notify)
@@ -221,13 +240,13 @@ static void server_start(SERVER *srv, int mode)
     sun.sun_family = AF_UNIX;
     snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", srv->path);
     lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *) &sun, sizeof(sun)) < 0 || listen(lfd, 10) < 0)
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(lfd, 10) < 0)
         fail_msg("listen: %s", strerror(errno));
     if (pipe(pipefd) < 0)
         fail_msg("pipe: %s", strerror(errno));
     if ((srv->pid = fork()) == 0) {
         close(pipefd[0]);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);      /* never outlive a test that failed */
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a test that failed */
         alarm(60);
         server_child(lfd, mode, pipefd[1]);
         _exit(0);
@@ -248,7 +267,7 @@ static int server_accepts(SERVER *srv)
     usleep(100000);
     fcntl(srv->accepts, F_SETFL, O_NONBLOCK);
     while ((n = read(srv->accepts, buf, sizeof(buf))) > 0)
-        total += (int) n;
+        total += (int)n;
     return total;
 }
 
@@ -297,7 +316,7 @@ static void test_good_server_reuses_connection(void **state)
     VSTRING *action = vstring_alloc(10);
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     server_start(&srv, MODE_GOOD);
     pc = client_for(&srv, "");
     for (int i = 0; i < 5; i++) {
@@ -325,11 +344,11 @@ static void test_stale_connection_is_replaced(void **state)
     VSTRING *action = vstring_alloc(10);
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     server_start(&srv, MODE_CLOSE);
     pc = client_for(&srv, "try_limit=1");
     for (int i = 0; i < 3; i++) {
-        usleep(20000);                          /* let the server close */
+        usleep(20000); /* let the server close */
         if (policy_client_request(pc, attrs, action, why) != 0)
             fail_msg("request %d: %s", i, vstring_str(why));
     }
@@ -346,7 +365,7 @@ static void test_bad_servers(void **state)
     static const struct {
         int mode;
         const char *why;
-        int accepts;        /* the silent server is stuck with its first client */
+        int accepts; /* the silent server is stuck with its first client */
     } cases[] = {
         {MODE_GARBAGE, "malformed reply line", 2},
         {MODE_LONG, "reply line too long", 2},
@@ -358,7 +377,7 @@ static void test_bad_servers(void **state)
     VSTRING *action = vstring_alloc(10);
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         SERVER srv;
         POLICY_CLIENT *pc;
@@ -388,9 +407,9 @@ static void test_no_server(void **state)
     VSTRING *action = vstring_alloc(10);
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     server_start(&srv, MODE_GOOD);
-    server_stop(&srv);                          /* the socket is gone */
+    server_stop(&srv); /* the socket is gone */
     pc = client_for(&srv, "try_limit=3");
     assert_int_equal(policy_client_request(pc, attrs, action, why), -1);
     assert_true(vstring_len(why) > 0);
@@ -408,7 +427,7 @@ static void test_control_characters_are_replaced(void **state)
     VSTRING *action = vstring_alloc(10);
     VSTRING *why = vstring_alloc(10);
 
-    (void) state;
+    (void)state;
     argv_add(attrs, "helo_name=evil\nrecipient=x\r\001");
     server_start(&srv, MODE_ECHO);
     pc = client_for(&srv, "");

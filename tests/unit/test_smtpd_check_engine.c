@@ -44,15 +44,14 @@ static VSTRING *test_headers;
 void smtpd_log_reject(SMTPD_STATE *state, const char *kind, const char *what, const char *reply,
                       const char *rcpt)
 {
-    (void) state;
-    vstring_sprintf_append(test_log, "%s: %s: %s; to=<%s>\n", kind, what, reply,
-                           rcpt ? rcpt : "");
+    (void)state;
+    vstring_sprintf_append(test_log, "%s: %s: %s; to=<%s>\n", kind, what, reply, rcpt ? rcpt : "");
 }
 
 void smtpd_data_line(int type, const char *data, size_t len, void *context)
 {
-    (void) context;
-    vstring_sprintf_append(test_headers, "%c:%.*s\n", type, (int) len, data);
+    (void)context;
+    vstring_sprintf_append(test_headers, "%c:%.*s\n", type, (int)len, data);
 }
 
 /* ---- fixtures ---- */
@@ -68,8 +67,10 @@ static const char test_main_cf[] =
     "strict = reject_non_fqdn_sender, permit\n"
     "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, "
     "reject_unauth_destination\n"
-    "smtpd_recipient_restrictions = check_recipient_access inline:{ {strict@mx.example.com=strict} }\n"
-    "smtpd_sender_login_maps = inline:{ {alice@example.org=alice}, {shared@example.org=alice bob} }\n";
+    "smtpd_recipient_restrictions = check_recipient_access inline:{ {strict@mx.example.com=strict} "
+    "}\n"
+    "smtpd_sender_login_maps = inline:{ {alice@example.org=alice}, {shared@example.org=alice bob} "
+    "}\n";
 
 static SMTPD_STATE test_state;
 
@@ -77,7 +78,7 @@ static int setup_all(void **state)
 {
     VSTRING *why = vstring_alloc(100);
 
-    (void) state;
+    (void)state;
     msg_init("test_smtpd_check_engine");
     msg_set_syslog(0);
     test_log = vstring_alloc(100);
@@ -92,7 +93,7 @@ static int setup_all(void **state)
 
 static int setup_one(void **state)
 {
-    (void) state;
+    (void)state;
     smtpd_check_session_end(&test_state);
     memset(&test_state, 0, sizeof(test_state));
     test_state.name = "unknown";
@@ -112,7 +113,7 @@ static int setup_one(void **state)
 
 static int teardown_one(void **state)
 {
-    (void) state;
+    (void)state;
     smtpd_check_session_end(&test_state);
     return 0;
 }
@@ -131,7 +132,7 @@ static void test_parse_names_and_arguments(void **state)
 {
     RESTR_LIST *list;
 
-    (void) state;
+    (void)state;
     list = check_parse("t", STAGE_RCPT,
                        "permit, REJECT_UNKNOWN_CLIENT check_client_access inline:{ a=OK, b=OK },"
                        "reject_rbl_client zen.example=127.0.0.[2..11] "
@@ -145,13 +146,12 @@ static void test_parse_names_and_arguments(void **state)
     assert_int_equal(list->restr[2].op, R_CHECK_CLIENT);
     assert_non_null(list->restr[2].maps);
     assert_int_equal(list->restr[3].op, R_DNS_LIST);
-    assert_int_equal(((CHECK_DNS_LIST *) list->restr[3].data)->kind, CHECK_RBL_CLIENT);
-    assert_string_equal(((CHECK_DNS_LIST *) list->restr[3].data)->zone, "zen.example");
-    assert_string_equal(((CHECK_DNS_LIST *) list->restr[3].data)->filter, "127.0.0.[2..11]");
+    assert_int_equal(((CHECK_DNS_LIST *)list->restr[3].data)->kind, CHECK_RBL_CLIENT);
+    assert_string_equal(((CHECK_DNS_LIST *)list->restr[3].data)->zone, "zen.example");
+    assert_string_equal(((CHECK_DNS_LIST *)list->restr[3].data)->filter, "127.0.0.[2..11]");
     assert_int_equal(list->restr[4].op, R_POLICY);
     {
-        const POLICY_SPEC *spec =
-            policy_client_spec(((CHECK_POLICY *) list->restr[4].data)->client);
+        const POLICY_SPEC *spec = policy_client_spec(((CHECK_POLICY *)list->restr[4].data)->client);
 
         assert_string_equal(spec->endpoint, "inet:127.0.0.1:9");
         assert_int_equal(spec->timeout, 5);
@@ -160,7 +160,7 @@ static void test_parse_names_and_arguments(void **state)
     }
     assert_int_equal(list->restr[5].op, R_CLASS);
     assert_int_equal(list->restr[6].op, R_SPF);
-    assert_int_equal(((CHECK_DNS_LIST *) list->restr[7].data)->kind, CHECK_DNSWL_CLIENT);
+    assert_int_equal(((CHECK_DNS_LIST *)list->restr[7].data)->kind, CHECK_DNSWL_CLIENT);
     check_free_list(list);
 }
 
@@ -182,7 +182,7 @@ static void test_parse_errors_are_bad_restrictions(void **state)
         NULL,
     };
 
-    (void) state;
+    (void)state;
     for (const char **cp = bad; *cp; cp++) {
         RESTR_LIST *list = check_parse("t", STAGE_RCPT, *cp, 0);
 
@@ -198,10 +198,10 @@ static void test_policy_services_are_shared(void **state)
     RESTR_LIST *a = check_parse("a", STAGE_RCPT, "check_policy_service inet:127.0.0.1:9", 0);
     RESTR_LIST *b = check_parse("b", STAGE_RCPT, "check_policy_service inet:127.0.0.1:9", 0);
 
-    (void) state;
+    (void)state;
     assert_ptr_equal(a->restr[0].data, b->restr[0].data);
     check_free_list(a);
-    assert_int_equal(((CHECK_POLICY *) b->restr[0].data)->refcount, 1);
+    assert_int_equal(((CHECK_POLICY *)b->restr[0].data)->refcount, 1);
     check_free_list(b);
 }
 
@@ -249,14 +249,13 @@ static void test_table_actions(void **state)
     };
     VSTRING *reply = vstring_alloc(100);
 
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         CHECK ck;
         int status;
 
         test_start(&ck, reply, "x@y", STAGE_RCPT);
-        status = check_table_result(&ck, "test_table", cases[i].value, "x@y",
-                                    "Recipient address");
+        status = check_table_result(&ck, "test_table", cases[i].value, "x@y", "Recipient address");
         if (status != cases[i].status || strcmp(vstring_str(reply), cases[i].reply) != 0)
             fail_msg("%s: got %d \"%s\", want %d \"%s\"", cases[i].value, status,
                      vstring_str(reply), cases[i].status, cases[i].reply);
@@ -270,7 +269,7 @@ static void test_421_disconnects_and_logs(void **state)
     VSTRING *reply = vstring_alloc(100);
     CHECK ck;
 
-    (void) state;
+    (void)state;
     test_start(&ck, reply, "x@y", STAGE_RCPT);
     assert_int_equal(check_table_result(&ck, "t", "421 go away now", "x@y", "Recipient address"),
                      CHECK_REJECT);
@@ -288,14 +287,13 @@ static void test_defer_if_permit_and_modifiers(void **state)
     CHECK ck;
     int status;
 
-    (void) state;
+    (void)state;
     /* a pending deferral turns a pass into 450 */
     test_start(&ck, reply, "x@y", STAGE_RCPT);
     status = check_table_result(&ck, "t", "DEFER_IF_PERMIT not now", "x@y", "Recipient address");
     assert_int_equal(status, CHECK_DUNNO);
     assert_int_equal(check_finish(&ck, CHECK_OK), SMTPD_CHECK_REJECT);
-    assert_string_equal(vstring_str(reply),
-                        "450 4.7.1 <x@y>: Recipient address rejected: not now");
+    assert_string_equal(vstring_str(reply), "450 4.7.1 <x@y>: Recipient address rejected: not now");
 
     /* ... but a rejection wins */
     test_start(&ck, reply, "x@y", STAGE_RCPT);
@@ -331,7 +329,7 @@ static void test_nesting_is_bounded(void **state)
     VSTRING *reply = vstring_alloc(100);
     CHECK ck;
 
-    (void) state;
+    (void)state;
     test_start(&ck, reply, "x@y", STAGE_RCPT);
     ck.depth = CHECK_DEPTH_MAX;
     assert_int_equal(check_table_result(&ck, "t", "permit", "x@y", "Recipient address"),
@@ -359,7 +357,7 @@ static void test_reply_text(void **state)
     };
     VSTRING *reply = vstring_alloc(100);
 
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         CHECK ck;
 
@@ -380,14 +378,14 @@ static void test_prepend_headers(void **state)
     CHECK ck;
     char longer[CHECK_HEADER_MAX + 20];
 
-    (void) state;
+    (void)state;
     memset(longer, 'x', sizeof(longer) - 1);
     longer[sizeof(longer) - 1] = 0;
     longer[3] = ':';
     test_start(&ck, reply, "x@y", STAGE_RCPT);
     check_prepend(&ck, "X-One: 1");
     check_prepend(&ck, "X-Two: 2");
-    check_prepend(&ck, "X-One: 1");                 /* once */
+    check_prepend(&ck, "X-One: 1"); /* once */
     check_prepend(&ck, "not a header");
     check_prepend(&ck, ": no name");
     check_prepend(&ck, "Bad Name: x");
@@ -418,7 +416,7 @@ static void test_prepend_limit(void **state)
     char header[40];
     CHECK ck;
 
-    (void) state;
+    (void)state;
     test_start(&ck, reply, "x@y", STAGE_RCPT);
     for (int i = 0; i < CHECK_PREPEND_MAX + 10; i++) {
         snprintf(header, sizeof(header), "X-N: %d", i);
@@ -435,13 +433,11 @@ static void test_rcpt_checks(void **state)
 {
     VSTRING *reply = vstring_alloc(100);
 
-    (void) state;
-    assert_int_equal(smtpd_check_rcpt(&test_state, "x@elsewhere.org", reply),
-                     SMTPD_CHECK_REJECT);
+    (void)state;
+    assert_int_equal(smtpd_check_rcpt(&test_state, "x@elsewhere.org", reply), SMTPD_CHECK_REJECT);
     assert_string_equal(vstring_str(reply), "554 5.7.1 <x@elsewhere.org>: Relay access denied");
     assert_int_equal(smtpd_check_rcpt(&test_state, "x@relay.example", reply), SMTPD_CHECK_OK);
-    assert_int_equal(smtpd_check_rcpt(&test_state, "root@mx.example.com", reply),
-                     SMTPD_CHECK_OK);
+    assert_int_equal(smtpd_check_rcpt(&test_state, "root@mx.example.com", reply), SMTPD_CHECK_OK);
     assert_int_equal(smtpd_check_rcpt(&test_state, "nobody@mx.example.com", reply),
                      SMTPD_CHECK_REJECT);
     assert_string_equal(vstring_str(reply), "550 5.1.1 <nobody@mx.example.com>: Recipient "
@@ -465,11 +461,11 @@ static void test_rcpt_checks(void **state)
 static void test_unlisted_sender_and_login(void **state)
 {
     VSTRING *reply = vstring_alloc(100);
-    RESTR_LIST *list = check_parse("t", STAGE_SENDER,
-                                   "reject_unlisted_sender, reject_sender_login_mismatch", 0);
+    RESTR_LIST *list =
+        check_parse("t", STAGE_SENDER, "reject_unlisted_sender, reject_sender_login_mismatch", 0);
     CHECK ck;
 
-    (void) state;
+    (void)state;
     test_state.sender = "ghost@localhost";
     test_start(&ck, reply, NULL, STAGE_SENDER);
     assert_int_equal(check_finish(&ck, check_list(&ck, list)), SMTPD_CHECK_REJECT);
