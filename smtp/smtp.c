@@ -27,7 +27,9 @@
  *	smtp_tls.c (TLS policy, STARTTLS, certificate checks),
  *	smtp_sasl.c (AUTH). Trusted CAs, policy and password tables and
  *	the SASL library's plugins are read at start-up, before the
- *	chroot and the privilege drop.
+ *	chroot and the privilege drop; a process that sees a table
+ *	change exits between requests ("table ... has changed --
+ *	restarting"), so that its successor reads the new content.
  *	man/man8/smtp.8 is the user's manual.
  * DIAGNOSTICS
  *	A malformed request is logged and answered with "try again later"
@@ -42,6 +44,7 @@
 #include <strings.h>
 
 #include "deliver_request.h"
+#include "dict.h"
 #include "dns.h"
 #include "mail_params.h"
 #include "mail_server.h"
@@ -155,6 +158,42 @@ static void smtp_pre_init(const char *service, char **args)
     smtp_sasl_init();
 }
 
+/*
+ * The password and TLS policy tables are read once, before the chroot. A
+ * process that sees one of them replaced or changed exits between
+ * requests, so that its successor reads the new one; when a table
+ * cannot be watched from here (chroot), a change needs postern reload.
+ */
+static int smtp_watch_tables = 1;
+
+static void smtp_post_init(const char *service, char **args)
+{
+    const char *name;
+
+    (void)service;
+    (void)args;
+    if ((name = dict_changed_name()) != NULL) {
+        msg_warn("cannot watch table %s for changes: run \"postern reload\" after changing it",
+                 name);
+        smtp_watch_tables = 0;
+    }
+}
+
+/* smtp_pre_accept - between requests: restart when a table changed */
+
+static void smtp_pre_accept(const char *service, char **args)
+{
+    const char *name;
+
+    (void)service;
+    (void)args;
+    if (smtp_watch_tables && mail_server_use_count() > 0 && (name = dict_changed_name()) != NULL) {
+        msg_info("table %s has changed -- restarting", name);
+        smtp_cache_close();
+        exit(0);
+    }
+}
+
 /* smtp_on_exit - close the cached connection politely */
 
 static void smtp_on_exit(const char *service, char **args)
@@ -206,6 +245,8 @@ int main(int argc, char **argv)
 {
     static const MAIL_SERVER_OPTS opts = {
         .pre_init = smtp_pre_init,
+        .post_init = smtp_post_init,
+        .pre_accept = smtp_pre_accept,
         .on_exit = smtp_on_exit,
     };
     const char *name = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;

@@ -282,7 +282,7 @@ def test_chain_relayhost_with_auth_over_tls_aiosmtpd(instance_factory, certs):  
         inst = instance_factory(main=dict(
             BASE_MAIN, relayhost=f"[127.0.0.1]:{port}", smtp_tls_security_level="verify",
             smtp_tls_CAfile=str(certs.ca), smtp_tls_loglevel="1", smtp_sasl_auth_enable="yes",
-            smtp_sasl_tls_security_options="noanonymous"))
+            smtp_sasl_tls_security_options="noanonymous", default_process_limit="1"))
         table = inst.base / "sasl_passwd"
         table.write_text(f"[127.0.0.1]:{port} relayuser:relay pass\n")
         table.chmod(0o600)                      # root only: opened before the privilege drop
@@ -297,16 +297,20 @@ def test_chain_relayhost_with_auth_over_tls_aiosmtpd(instance_factory, certs):  
         inst.wait_log(r"to=<bob@remote.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*"
                       r"status=sent \(250 2\.0\.0 Ok: queued by aiosmtpd\)" % port, 30)
 
-        # a wrong password: deferred with the server's reply
+        # a wrong password: the table is watched, no reload needed. The one smtp
+        # process (default_process_limit = 1) may still serve one request with
+        # the old content; then it restarts, and the next one is deferred.
         table.write_text(f"[127.0.0.1]:{port} relayuser:wrong\n")
-        inst.postern("reload")
-        wait_for(lambda: not inst.daemon_pids("smtp"), 15, what="old smtp processes to exit")
         submit(inst, ["carol@remote.example"])
-        inst.wait_log(r"to=<carol@remote.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*"
+        inst.wait_log(r"to=<carol@remote.example>, .*status=sent", 30)
+        inst.wait_log(r"postern/smtp\[\d+\]: table texthash:%s has changed -- restarting"
+                      % re.escape(str(table)), 30)
+        submit(inst, ["dave@remote.example"])
+        inst.wait_log(r"to=<dave@remote.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*"
                       r"dsn=4\.7\.8, status=deferred \(SASL authentication failed; server "
                       r"127\.0\.0\.1\[127\.0\.0\.1\] said: 535 5\.7\.8 Authentication credentials "
                       r"invalid\)" % port, 30)
-        assert len(sink.envelopes) == 1
+        assert len(sink.envelopes) == 2
         assert "relay pass" not in inst.logtext()
     finally:
         ctl.stop()
