@@ -341,6 +341,13 @@ def test_changed_table_restarts_the_process(instance_factory):
         "5.7.1 <root@mx.example.com>: Recipient address rejected: first version"]
     c.cmd("QUIT")
     table.write_text("root@mx.example.com REJECT the second, longer version\n")
+    # A process looks at its tables between sessions (as Postfix's daemons
+    # do): the idle process may have looked already, before the rewrite, so
+    # one more session can still be its last with the old table.
+    if not re.search(r"recipient_access has changed -- restarting", inst.logtext()):
+        time.sleep(0.2)
+        c = session(inst)
+        c.cmd("QUIT")
     inst.wait_log(r"table texthash:\S+recipient_access has changed -- restarting")
     c = session(inst)
     assert c.cmd("RCPT TO:<root@mx.example.com>")[1] == [
