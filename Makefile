@@ -115,7 +115,7 @@ $(BUILD)/fuzz-obj/%.o: %.c | $(PARAMS_DEF)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS_ALL)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d -o $@ $< $(FUZZ_OBJ) $(LDLIBS_ALL)
 
 test-fuzz: $(FUZZ_BINS)
 	@tools/run-fuzzers.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
