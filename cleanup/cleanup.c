@@ -132,6 +132,8 @@ static void cleanup_pre_init(const char *service, char **args)
     cleanup_local_clients = cleanup_local_create(var_local_header_rewrite_clients, var_mynetworks,
                                                  var_inet_interfaces, var_proxy_interfaces);
 
+    cleanup_checks_init();
+
     /* the local-domain test of address lookups opens $mydestination's tables on first use */
     (void) mail_addr_local_domain("localhost");
 }

@@ -80,6 +80,14 @@ typedef struct CLEANUP_STATE {
     VSTRING *message_id;        /* found or added, for the ATTR record */
     ARGV *extract;              /* sendmail -t: from To/Cc/Bcc */
     ARGV *extract_resent;       /* ... and from Resent-To/Cc/Bcc */
+    /* content actions (cleanup_act.c, cleanup_checks.c) */
+    struct CLEANUP_CHECKS *checks; /* inspection state, NULL until needed */
+    int hold;                   /* the file goes to hold/ */
+    int discard;                /* accepted, then dropped */
+    char *filter;               /* content filter transport:destination, or NULL */
+    char *redirect;             /* redirection address, or NULL */
+    off_t xtra_ptr_offset;      /* of the xtra_offset ATTR record, 0 = none */
+    off_t xtra_offset;          /* of the XTRA record, 0 = not yet written */
 } CLEANUP_STATE;
 
 /* cleanup.c: the configuration, set up once per process */
@@ -138,9 +146,18 @@ int cleanup_header_rewrite(CLEANUP_STATE *state, HEADER_FIELD *field);
 #define CLEANUP_ACT_DROP 1      /* leave this header or body line out */
 #define CLEANUP_ACT_REJECT 2    /* the message is refused; cleanup_error() was called */
 
+void cleanup_checks_init(void);
 int cleanup_checks_header(CLEANUP_STATE *state, HEADER_FIELD *field);
 void cleanup_checks_eoh(CLEANUP_STATE *state);
 int cleanup_checks_body(CLEANUP_STATE *state, int type, const char *data, size_t len);
 void cleanup_checks_eom(CLEANUP_STATE *state);
+void cleanup_checks_free(CLEANUP_STATE *state);
+
+/* cleanup_act.c: content actions requested by clients, and their traces in the queue file */
+int cleanup_act_envelope(CLEANUP_STATE *state, const char *name, const char *value);
+void cleanup_act_recipient(CLEANUP_STATE *state, const char *addr);
+void cleanup_act_begin(CLEANUP_STATE *state);
+void cleanup_act_extra(CLEANUP_STATE *state);
+int cleanup_act_finish(CLEANUP_STATE *state);
 
 #endif

@@ -160,6 +160,7 @@ static void cleanup_addr_out(CLEANUP_STATE *state, const char *orcp, const char 
     cleanup_out_rec(state, REC_TYPE_RCPT, rcpt, strlen(rcpt));
     if (state->errs == 0)
         state->rcpt_count++;
+    cleanup_act_recipient(state, rcpt);
 }
 
 void cleanup_addr_recipient(CLEANUP_STATE *state, const char *orcp, const char *addr,

@@ -94,6 +94,8 @@ static void cleanup_envelope_attr(CLEANUP_STATE *state)
     }
     if (strcmp(name, CLEANUP_ATTR_MESSAGE_ID) == 0)
         return;                                 /* ours to write */
+    if (cleanup_act_envelope(state, name, value))
+        return;                                 /* a request, or ours to write */
     if (strcmp(name, CLEANUP_ATTR_CLIENT_ADDR) == 0) {
         myfree(state->client_addr);
         state->client_addr = mystrdup(value);

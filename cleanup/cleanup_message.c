@@ -293,6 +293,7 @@ void cleanup_message_begin(CLEANUP_STATE *state)
 {
     long limit;
 
+    cleanup_act_begin(state);                  /* the xtra_offset record */
     state->data_offset = state->out_offset;    /* where MESG is: qmgr and agents seek there */
     cleanup_out_rec(state, REC_TYPE_MESG, "", 0);
     state->in_content = 1;
@@ -347,6 +348,7 @@ void cleanup_message_end(CLEANUP_STATE *state)
         cleanup_checks_eom(state);
     state->in_content = 0;
     state->phase = CLEANUP_PHASE_EXTRA;
+    state->xtra_offset = state->out_offset;
     cleanup_out_rec(state, REC_TYPE_XTRA, "", 0);
     if (state->flags & CLEANUP_FLAG_EXTRACT) {
         extracted = state->resent ? state->extract_resent : state->extract;
@@ -358,4 +360,5 @@ void cleanup_message_end(CLEANUP_STATE *state)
     if (vstring_len(state->message_id))
         cleanup_out_fmt(state, REC_TYPE_ATTR, "%s=%s", CLEANUP_ATTR_MESSAGE_ID,
                         vstring_str(state->message_id));
+    cleanup_act_extra(state);                  /* content_filter or redirect */
 }

@@ -207,6 +207,10 @@ void cleanup_out_finish(CLEANUP_STATE *state)
 
     if (state->errs || state->dst == NULL)
         return;
+    if (state->discard) {                       /* DISCARD: accepted, and dropped */
+        cleanup_out_abort(state);
+        return;
+    }
     cleanup_out_rec(state, REC_TYPE_END, "", 0);
     if (state->errs)
         return;
@@ -223,6 +227,8 @@ void cleanup_out_finish(CLEANUP_STATE *state)
         cleanup_error(state, CLEANUP_STAT_WRITE, "4.3.0 queue file write error");
         return;
     }
+    if (cleanup_act_finish(state) < 0)          /* xtra_offset record; HOLD: into hold/ */
+        return;
     fd = vstream_fileno(state->dst);
     if (fchmod(fd, CLEANUP_MODE_READY) < 0 || vstream_fsync(state->dst) == VSTREAM_EOF) {
         msg_warn("%s: complete queue file: %m", cleanup_id(state));

@@ -78,6 +78,7 @@ void cleanup_state_free(CLEANUP_STATE *state)
         argv_free(state->extract);
     if (state->extract_resent)
         argv_free(state->extract_resent);
+    cleanup_checks_free(state);
     myfree(state);
 }
 
