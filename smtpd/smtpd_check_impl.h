@@ -5,9 +5,10 @@
  * not for other smtpd modules (they use the smtpd_check_*() functions
  * of smtpd.h)
  *
- *	smtpd_check.c         parsing, evaluation, replies, local checks,
- *	                      restriction classes, PREPEND, SASL checks
+ *	smtpd_check.c         parsing, evaluation, replies, restriction
+ *	                      classes, PREPEND
  *	smtpd_check_access.c  access(5) tables and their actions
+ *	smtpd_check_local.c   destinations, local users, FQDN syntax, SASL owners
  *	smtpd_check_dns.c     reject_unknown_*, DNS block and allow lists
  *	smtpd_check_policy.c  check_policy_service
  *	smtpd_check_spf.c     check_spf
@@ -114,13 +115,26 @@ int check_nested(CHECK *ck, const char *table, const char *value, const char *na
 void check_log(CHECK *ck, const char *kind, const char *text);
 const char *check_quote(const char *addr, VSTRING *buf);
 void check_prepend(CHECK *ck, const char *header);
+const char *check_stage_name(CHECK *ck, const char **class);
+
+/* smtpd_check_local.c */
+void check_local_init(void);
 int check_domain_class(SMTPD_STATE *state, const char *domain);
 int check_auth_dest(SMTPD_STATE *state, const char *rcpt);
-const char *check_stage_name(CHECK *ck, const char **class);
+int check_unlisted(CHECK *ck, const char *addr, int is_sender);
+int check_fqdn(const char *domain);
+int check_helo_valid(const char *helo);
+int check_non_fqdn(CHECK *ck, const char *addr, const char *class);
+int check_login_mismatch(CHECK *ck, int mode);
 
 #define CHECK_DOMAIN_OTHER 0 /* check_domain_class(): a domain of the world */
 #define CHECK_DOMAIN_OURS 1  /* local, virtual or relay: we are its destination */
 #define CHECK_DOMAIN_ERROR (-1)
+
+#define CHECK_LOGIN_BOTH 1 /* check_login_mismatch() modes */
+#define CHECK_LOGIN_AUTH 2
+#define CHECK_LOGIN_UNAUTH 3
+#define CHECK_LOGIN_KNOWN 4
 
 /* smtpd_check_access.c */
 int check_table_result(CHECK *ck, const char *table, const char *value, const char *name,

@@ -44,6 +44,7 @@
 
 #include "../../smtpd/smtpd_check.c"
 #include "../../smtpd/smtpd_check_access.c"
+#include "../../smtpd/smtpd_check_local.c"
 #include "../../smtpd/smtpd_check_dns.c"
 #include "../../smtpd/smtpd_check_policy.c"
 #include "../../smtpd/smtpd_check_spf.c"
