@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -373,3 +374,32 @@ def test_policy_in_restriction_class(instance_factory, policy_factory):
     assert c.cmd("RCPT TO:<root@mx.example.com>") == (
         554, ["5.7.1 <root@mx.example.com>: Recipient address rejected: class policy"])
     assert c.cmd("RCPT TO:<postmaster@mx.example.com>")[0] == 250
+
+
+def test_swaks_greylisting_policy(instance_factory, policy_factory):
+    """A postgrey-like policy: the first attempt of a triplet is deferred."""
+    if not shutil.which("swaks"):
+        pytest.skip("swaks is not installed")
+    seen = set()
+
+    def greylist(req):
+        triplet = (req["client_address"], req["sender"], req["recipient"])
+        if triplet in seen:
+            return ["action=PREPEND X-Greylist: delayed by the test policy"]
+        seen.add(triplet)
+        return ["action=DEFER_IF_PERMIT Greylisted, see http://postgrey.example/"]
+
+    srv = policy_factory(greylist)
+    inst = make(instance_factory,
+                smtpd_recipient_restrictions=f"reject_unauth_destination, "
+                                             f"check_policy_service {srv.endpoint}")
+    cmd = ["swaks", "--server", "127.0.0.1", "--port", str(inst.smtp_port), "--from",
+           "a@example.org", "--to", "root@mx.example.com", "--helo", "client.example.com",
+           "--timeout", "20"]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert first.returncode != 0
+    assert "450 4.7.1 <root@mx.example.com>: Recipient address rejected: Greylisted" in first.stdout
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0, second.stdout
+    qid = re.search(r"queued as (\S+)", second.stdout).group(1)
+    assert inst.queue_file(qid).headers()[0] == b"X-Greylist: delayed by the test policy"
