@@ -28,6 +28,19 @@
  *	scan that took the message. The message may be finished before
  *	this returns.
  *
+ *	The records after the content (recipients taken from headers, the
+ *	content actions of lib/cleanup_proto.h) are reached by the
+ *	xtra_offset record, or by reading through the content in a file
+ *	without one. A message with a content_filter record goes, every
+ *	recipient unchanged, to the filter's transport and next hop (the
+ *	recipient domain when the filter names none, or
+ *	$default_filter_nexthop), without the resolver. A message with a
+ *	redirect record is delivered once, to that address as the resolver
+ *	routes it, with the first recipient still to do as its original
+ *	recipient; the other recipients count as done with it (they are
+ *	removed with the file; a crash after that delivery may deliver the
+ *	redirection once more). A redirection wins over a filter.
+ *
  *	qmgr_message_request() starts a DELIVER_REQUEST for msg (envelope,
  *	delays a and b as of now) without recipients.
  *
@@ -70,6 +83,7 @@
 
 #include "address.h"
 #include "bounce_warn.h"
+#include "cleanup_proto.h"
 #include "deliver_request.h"
 #include "deliver_status.h"
 #include "htable.h"
@@ -86,6 +100,11 @@
 
 static QMGR_MESSAGE *qmgr_messages;    /* all active messages */
 static RESOLVE_REPLY *qmgr_reply;
+
+/* content actions of the message being activated (lib/cleanup_proto.h) */
+static VSTRING *qmgr_filter;           /* content_filter: transport:destination */
+static VSTRING *qmgr_redirect;         /* redirect: address */
+static off_t qmgr_xtra_offset;         /* xtra_offset: where XTRA is, 0 = unknown */
 
 static void qmgr_message_done(QMGR_MESSAGE *msg);
 
@@ -185,6 +204,18 @@ static int qmgr_message_attr(QMGR_MESSAGE *msg, VSTRING *buf)
         qmgr_message_set(&msg->protocol, value);
     else if (strcmp(name, "sasl_username") == 0)
         qmgr_message_set(&msg->sasl_username, value);
+    else if (strcmp(name, CLEANUP_ATTR_FILTER) == 0)
+        vstring_strcpy(qmgr_filter, value);
+    else if (strcmp(name, CLEANUP_ATTR_REDIRECT) == 0)
+        vstring_strcpy(qmgr_redirect, value);
+    else if (strcmp(name, CLEANUP_ATTR_XTRA_OFFSET) == 0) {
+        char *end;
+        long long off = strtoll(value, &end, 10);
+
+        if (*value < '0' || *value > '9' || *end || off < 0)
+            return -1;
+        qmgr_xtra_offset = (off_t) off;
+    }
     return 0;
 }
 
@@ -225,6 +256,7 @@ static int qmgr_message_read(QMGR_MESSAGE *msg, VSTREAM *fp, VSTRING *why)
     int rcpt_size = 0;
     long rcpt_seen = 0;     /* RCPT and DONE records read */
     int in_content = 0;     /* skipping content to reach extracted recipients */
+    int after_xtra = 0;     /* reached XTRA through the xtra_offset record */
     off_t at;
     int type;
     int ret = -1;
@@ -240,6 +272,13 @@ static int qmgr_message_read(QMGR_MESSAGE *msg, VSTREAM *fp, VSTRING *why)
     msg->data_size = (long) size;
     msg->data_offset = (off_t) offset;
     msg->rcpt_total = (long) count;
+    if (qmgr_filter == NULL) {
+        qmgr_filter = vstring_alloc(50);
+        qmgr_redirect = vstring_alloc(50);
+    }
+    vstring_reset(qmgr_filter);
+    vstring_reset(qmgr_redirect);
+    qmgr_xtra_offset = 0;
     for (;;) {
         at = vstream_ftell(fp);
         type = rec_get(fp, buf, QMGR_REC_MAX);
@@ -296,6 +335,10 @@ static int qmgr_message_read(QMGR_MESSAGE *msg, VSTREAM *fp, VSTRING *why)
             notify = 0;
             break;
         case REC_TYPE_MESG:
+            if (after_xtra) {
+                vstring_strcpy(why, "content record after the end of the content");
+                goto out;
+            }
             /* the SIZE record may point at MESG or at the content after it */
             if (msg->data_offset == vstream_ftell(fp))
                 msg->data_offset = at;
@@ -307,6 +350,16 @@ static int qmgr_message_read(QMGR_MESSAGE *msg, VSTREAM *fp, VSTRING *why)
             if (!have_time || !have_from) {
                 vstring_strcpy(why, "no time or sender record");
                 goto out;
+            }
+            if (qmgr_xtra_offset > 0) {
+                /* skip the content: extracted recipients and actions follow XTRA */
+                if (qmgr_xtra_offset <= at || rec_goto(fp, qmgr_xtra_offset) < 0
+                    || rec_get(fp, buf, QMGR_REC_MAX) != REC_TYPE_XTRA) {
+                    vstring_strcpy(why, "bad xtra_offset record");
+                    goto out;
+                }
+                after_xtra = 1;
+                continue;
             }
             if (rcpt_seen < msg->rcpt_total) {
                 in_content = 1; /* the rest are in the extracted segment */
@@ -414,6 +467,7 @@ static void qmgr_message_schedule(QMGR_MESSAGE *msg)
     int nmade = 0, made_size = 0;
     VSTRING *key = vstring_alloc(100);
     time_t now = time(NULL);
+    int redirected = 0;
 
     if (qmgr_reply == NULL)
         qmgr_reply = resolve_reply_alloc();
@@ -423,14 +477,36 @@ static void qmgr_message_schedule(QMGR_MESSAGE *msg)
         QMGR_QUEUE *queue;
         QMGR_ENTRY *entry;
         const char *nexthop;
+        const char *domain;
         int limit;
 
-        if (resolve_addr(rcpt->address, qmgr_reply) & RESOLVE_FLAG_FAIL) {
+        /* REDIRECT: one delivery to that address stands for every recipient */
+        if (vstring_len(qmgr_redirect) > 0) {
+            if (redirected) {
+                qmgr_message_rcpt_done(msg, i, QMGR_RCPT_SENT);
+                continue;
+            }
+            redirected = 1;
+            if (*rcpt->orig == 0)
+                qmgr_message_set(&rcpt->orig, rcpt->address);
+            qmgr_message_set(&rcpt->address, vstring_str(qmgr_redirect));
+        }
+        if (vstring_len(qmgr_redirect) == 0 && vstring_len(qmgr_filter) > 0) {
+            /* a content filter takes the place of the resolver */
+            resolve_split(vstring_str(qmgr_filter), qmgr_reply->transport, qmgr_reply->nexthop);
+            if (vstring_len(qmgr_reply->nexthop) == 0) {
+                domain = strrchr(rcpt->address, '@');
+                vstring_strcpy(qmgr_reply->nexthop,
+                               *var_default_filter_nexthop ? var_default_filter_nexthop
+                               : domain && domain[1]        ? domain + 1
+                                                            : var_myhostname);
+            }
+        } else if (resolve_addr(rcpt->address, qmgr_reply) & RESOLVE_FLAG_FAIL) {
             qmgr_message_defer_one(msg, i, "4.3.0", "address resolver failure");
             continue;
-        }
-        if (strcmp(vstring_str(qmgr_reply->recipient), rcpt->address) != 0)
+        } else if (strcmp(vstring_str(qmgr_reply->recipient), rcpt->address) != 0) {
             qmgr_message_set(&rcpt->address, vstring_str(qmgr_reply->recipient));
+        }
         nexthop = vstring_str(qmgr_reply->nexthop);
         transport = qmgr_transport_find(vstring_str(qmgr_reply->transport));
         if (transport->dead_until > now) {
