@@ -19,7 +19,8 @@
  *	   CLEANUP_FLAG_LOCAL | CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_FILTER
  *	   (and CLEANUP_FLAG_EXTRACT when the file asks for recipients from
  *	   the headers) and the records, adding "origin=pickup" and
- *	   "submit_uid=N" (the file's owner) before FROM and leaving out
+ *	   "submit_uid=N" (the file's owner), and "action_filter=" with
+ *	   $content_filter when that is set, before FROM and leaving out
  *	   extract_recipients, and logs "QUEUEID: uid=N from=<sender>";
  *	4. removes the maildrop file only after cleanup answered status 0.
  *	   A temporary failure (cleanup unreachable, a write error, a
@@ -143,7 +144,10 @@ static int pickup_copy(VSTREAM *fp, VSTREAM *cleanup, VSTRING *buf, long uid)
         if (type == REC_TYPE_FROM &&
             (rec_fprintf(cleanup, REC_TYPE_ATTR, "%s=%s", CLEANUP_ATTR_ORIGIN,
                          PICKUP_ATTR_ORIGIN) != REC_TYPE_ATTR ||
-             rec_fprintf(cleanup, REC_TYPE_ATTR, "%s=%ld", PICKUP_ATTR_UID, uid) != REC_TYPE_ATTR))
+             rec_fprintf(cleanup, REC_TYPE_ATTR, "%s=%ld", PICKUP_ATTR_UID, uid) != REC_TYPE_ATTR
+             || (*var_content_filter
+                 && rec_fprintf(cleanup, REC_TYPE_ATTR, "%s=%s", CLEANUP_ATTR_ACT_FILTER,
+                                var_content_filter) != REC_TYPE_ATTR)))
             return -1;
         if (rec_put(cleanup, type, vstring_str(buf), vstring_len(buf)) != type)
             return -1;

@@ -149,6 +149,8 @@ int smtpd_data_open(SMTPD_STATE *state, VSTRING *reply)
         smtpd_data_attr(state, CLEANUP_ATTR_SASL_USER, state->sasl_username);
     }
     smtpd_data_attr(state, CLEANUP_ATTR_ORIGIN, "smtpd");
+    if (*var_content_filter)                    /* header_checks(5): content_filter */
+        smtpd_data_attr(state, CLEANUP_ATTR_ACT_FILTER, var_content_filter);
     if (state->body)
         smtpd_data_attr(state, CLEANUP_ATTR_ENCODING,
                         state->body == SMTPD_BODY_8BITMIME ? "8bit" : "7bit");
