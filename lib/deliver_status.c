@@ -561,8 +561,9 @@ int deliver_note_read(VSTREAM *fp, DELIVER_NOTE *note)
     while ((ch = vstream_get_line(fp, line, DELIVER_NOTE_LINE_MAX)) != VSTREAM_EOF) {
         if (ch != '\n') {
             if (vstring_len(line) >= DELIVER_NOTE_LINE_MAX) {
-                /* skip the rest of the over-long line */
+                /* skip the rest of the over-long line; it is a line of this block */
                 bad = 1;
+                lines++;
                 while ((ch = vstream_get_line(fp, line, DELIVER_NOTE_LINE_MAX)) != VSTREAM_EOF
                        && ch != '\n')
                      /* void */ ;
