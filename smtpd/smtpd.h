@@ -172,6 +172,7 @@ int smtpd_check_bare_lf_excluded(SMTPD_STATE *state);
 /* smtpd_check.c hooks (H15): end of data, headers, transaction and session ends */
 int smtpd_check_eod(SMTPD_STATE *state, VSTRING *reply);
 void smtpd_check_headers(SMTPD_STATE *state);
+void smtpd_check_envelope(SMTPD_STATE *state);
 void smtpd_check_reset(SMTPD_STATE *state);
 void smtpd_check_session_end(SMTPD_STATE *state);
 

@@ -15,6 +15,7 @@
  *	int smtpd_check_bare_lf_excluded(SMTPD_STATE *state)
  *
  *	void smtpd_check_headers(SMTPD_STATE *state)
+ *	void smtpd_check_envelope(SMTPD_STATE *state)
  *	void smtpd_check_reset(SMTPD_STATE *state)
  *	void smtpd_check_session_end(SMTPD_STATE *state)
  * DESCRIPTION
@@ -82,6 +83,10 @@
  *	The hooks: smtpd_check_headers() writes the headers that PREPEND
  *	actions and check_spf asked for to the message (through
  *	smtpd_data_line()), before the Received: header, and forgets them;
+ *	smtpd_check_envelope() sends cleanup(8) the requests of the
+ *	access(5) actions HOLD, DISCARD, REDIRECT and FILTER for the message
+ *	(envelope ATTR records action_hold, action_discard, action_redirect,
+ *	action_filter of cleanup_proto.h), before the content starts;
  *	smtpd_check_reset() forgets what belongs to the transaction that
  *	ended; smtpd_check_session_end() frees the per-session state.
  *
@@ -99,6 +104,7 @@
 #include <strings.h>
 
 #include "address.h"
+#include "cleanup_proto.h"
 #include "argv.h"
 #include "dict.h"
 #include "dns.h"
@@ -449,6 +455,19 @@ CHECK_SESSION *check_session(SMTPD_STATE *state)
     return sess;
 }
 
+/* check_actions_free - forget the cleanup(8) actions of the message */
+
+static void check_actions_free(CHECK_SESSION *sess)
+{
+    char **fields[] = {&sess->act_hold, &sess->act_discard, &sess->act_redirect, &sess->act_filter};
+
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (*fields[i])
+            myfree(*fields[i]);
+        *fields[i] = NULL;
+    }
+}
+
 void smtpd_check_reset(SMTPD_STATE *state)
 {
     CHECK_SESSION *sess = state->check_context;
@@ -456,6 +475,7 @@ void smtpd_check_reset(SMTPD_STATE *state)
     if (sess == NULL)
         return;
     argv_truncate(sess->prepend, 0);
+    check_actions_free(sess);
     sess->txn++;
 }
 
@@ -466,6 +486,7 @@ void smtpd_check_session_end(SMTPD_STATE *state)
     if (sess == NULL)
         return;
     argv_free(sess->prepend);
+    check_actions_free(sess);
     check_dns_session_free(sess);
     check_spf_session_free(sess);
     myfree(sess);
@@ -520,6 +541,80 @@ void smtpd_check_headers(SMTPD_STATE *state)
         smtpd_data_line(REC_TYPE_NORM, line, strlen(line), state);
     }
     argv_truncate(sess->prepend, 0);
+}
+
+/*
+ * check_content_action - access(5) HOLD, DISCARD, REDIRECT, FILTER: note
+ * the request for cleanup(8), log it as Postfix does, and go on (DISCARD
+ * permits: the message will not be delivered anyway).
+ */
+int check_content_action(CHECK *ck, const char *table, const char *action, const char *text,
+                         const char *name, const char *class)
+{
+    CHECK_SESSION *sess = check_session(ck->state);
+    VSTRING *buf;
+    char **field;
+    char *kind;
+
+    if (ck->stage == STAGE_EOD) {
+        msg_warn("%s: %s for %s: too late at the end of the message", table, action, name);
+        return check_config_error(ck);
+    }
+    if (strcmp(action, "REDIRECT") == 0) {
+        if (*text == 0 || strchr(text, '@') == NULL || strpbrk(text, " \t") != NULL) {
+            msg_warn("%s: REDIRECT for %s needs an address", table, name);
+            return check_config_error(ck);
+        }
+        field = &sess->act_redirect;
+    } else if (strcmp(action, "FILTER") == 0) {
+        const char *colon = strchr(text, ':');
+
+        if (colon == NULL || colon == text || strpbrk(text, " \t") != NULL) {
+            msg_warn("%s: FILTER for %s needs transport:destination", table, name);
+            return check_config_error(ck);
+        }
+        field = &sess->act_filter;
+    } else if (strcmp(action, "HOLD") == 0) {
+        field = &sess->act_hold;
+    } else {
+        field = &sess->act_discard;
+    }
+    if (*field)
+        myfree(*field);
+    *field = mystrdup(text);
+    buf = vstring_alloc(100);
+    kind = mystrdup(action);
+    for (char *cp = kind; *cp; cp++)
+        *cp = (char)tolower((unsigned char)*cp);
+    if (field == &sess->act_redirect || field == &sess->act_filter)
+        vstring_sprintf(buf, "<%s>: %s triggers %s %s", name, class, action, text);
+    else if (*text == 0)
+        vstring_sprintf(buf, "<%s>: %s triggers %s action", name, class, action);
+    else
+        vstring_sprintf(buf, "<%s>: %s %s", name, class, text);
+    check_log(ck, kind, vstring_str(buf));
+    myfree(kind);
+    vstring_free(buf);
+    return field == &sess->act_discard ? CHECK_OK : CHECK_DUNNO;
+}
+
+void smtpd_check_envelope(SMTPD_STATE *state)
+{
+    CHECK_SESSION *sess = state->check_context;
+
+    if (sess == NULL || state->cleanup == NULL)
+        return;
+    if (sess->act_hold)
+        rec_fprintf(state->cleanup, REC_TYPE_ATTR, "%s=%s", CLEANUP_ATTR_ACT_HOLD, sess->act_hold);
+    if (sess->act_discard)
+        rec_fprintf(state->cleanup, REC_TYPE_ATTR, "%s=%s", CLEANUP_ATTR_ACT_DISCARD,
+                    sess->act_discard);
+    if (sess->act_redirect)
+        rec_fprintf(state->cleanup, REC_TYPE_ATTR, "%s=%s", CLEANUP_ATTR_ACT_REDIRECT,
+                    sess->act_redirect);
+    if (sess->act_filter)
+        rec_fprintf(state->cleanup, REC_TYPE_ATTR, "%s=%s", CLEANUP_ATTR_ACT_FILTER,
+                    sess->act_filter);
 }
 
 /* ---- replies ---- */
@@ -934,6 +1029,9 @@ static int check_recipient(SMTPD_STATE *state, const char *what, const char *rcp
     int status = CHECK_DUNNO;
 
     check_start(&ck, state, what, rcpt, reply);
+    if (state->check_context && ((CHECK_SESSION *)state->check_context)->act_discard &&
+        strcmp(what, "RCPT") == 0)
+        return check_finish(&ck, CHECK_OK); /* the message is discarded anyway */
     if (var_smtpd_delay_reject) {
         RESTR_LIST *early[] = {client_restr, helo_restr, sender_restr};
 

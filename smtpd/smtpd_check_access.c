@@ -33,11 +33,14 @@
  *	DEFER_IF_PERMIT [text], 4NN/5NN text (421 and 521 also end the
  *	session), WARN text, INFO text, PREPEND header: text (the header is
  *	added to the message; too late at the end of data, where it is
- *	ignored with a warning), or a list of restrictions (or restriction
- *	class names) evaluated in place. DISCARD, HOLD, REDIRECT, FILTER,
- *	BCC and other actions that need cleanup(8) support that it does not
- *	have yet give 451 4.3.5 Server configuration error, so that mail is
- *	never passed on without what the table asked for.
+ *	ignored with a warning), HOLD [text], DISCARD [text] (which also
+ *	permits), REDIRECT address and FILTER transport:destination (passed
+ *	on to cleanup(8) with the message, see smtpd_check_envelope(); a
+ *	configuration error at the end of data, when the envelope has
+ *	gone), or a list of restrictions (or restriction class names)
+ *	evaluated in place. BCC, which cleanup(8) does not support, and
+ *	any unknown action give 451 4.3.5 Server configuration error, so
+ *	that mail is never passed on without what the table asked for.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -185,16 +188,16 @@ int check_table_result(CHECK *ck, const char *table, const char *value, const ch
         return status;
     }
     {
-        static const char *unsupported[] = {"DISCARD", "HOLD",       "REDIRECT", "FILTER",
-                                            "BCC",     "QUARANTINE", NULL};
+        static const char *content[] = {"HOLD", "DISCARD", "REDIRECT", "FILTER", NULL};
 
-        for (int i = 0; unsupported[i]; i++) {
-            if (check_action_is(action, alen, unsupported[i])) {
-                msg_warn("%s: action %s for %s is not supported by postern yet", table,
-                         unsupported[i], name);
-                return check_config_error(ck);
-            }
+        for (int i = 0; content[i]; i++) {
+            if (check_action_is(action, alen, content[i]))
+                return check_content_action(ck, table, content[i], text, name, class);
         }
+    }
+    if (check_action_is(action, alen, "BCC")) {
+        msg_warn("%s: action BCC for %s is not supported by postern yet", table, name);
+        return check_config_error(ck);
     }
     return check_nested(ck, table, value, name);
 }

@@ -93,6 +93,11 @@ typedef struct CHECK_SESSION {
     char *name;         /* verified name or "unknown" */
     char *reverse_name; /* PTR name or "unknown" */
     HTABLE *dns_cache;  /* DNS list answers of this session */
+    /* cleanup(8) actions for the current message (access(5) HOLD ...) */
+    char *act_hold; /* reason, may be "" */
+    char *act_discard;
+    char *act_redirect; /* address */
+    char *act_filter;   /* transport:destination */
     /* SPF (smtpd_check_spf.c), for one sender/HELO pair */
     char *spf_key;
     int spf_result;
@@ -115,6 +120,8 @@ int check_nested(CHECK *ck, const char *table, const char *value, const char *na
 void check_log(CHECK *ck, const char *kind, const char *text);
 const char *check_quote(const char *addr, VSTRING *buf);
 void check_prepend(CHECK *ck, const char *header);
+int check_content_action(CHECK *ck, const char *table, const char *action, const char *text,
+                         const char *name, const char *class);
 const char *check_stage_name(CHECK *ck, const char **class);
 
 /* smtpd_check_local.c */

@@ -187,6 +187,7 @@ int smtpd_data_start(SMTPD_STATE *state, VSTRING *reply)
         || vstream_fflush(state->cleanup) != 0)
         return smtpd_data_fail(state, reply, "lost connection before the message content");
     state->act_size = 0;
+    smtpd_check_envelope(state);    /* H15: access(5) HOLD DISCARD REDIRECT FILTER */
     rec_put(state->cleanup, REC_TYPE_MESG, "", 0);
     smtpd_check_headers(state);     /* H15: PREPEND and Received-SPF, above Received: */
     smtpd_received(state);

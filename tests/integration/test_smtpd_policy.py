@@ -245,7 +245,7 @@ def test_table_lookup_error_defers(instance_factory, tmp_path):
 def test_unsupported_action_fails_closed(instance_factory):
     inst = make(instance_factory,
                 smtpd_recipient_restrictions="check_recipient_access "
-                                             "inline:{ root@mx.example.com=DISCARD }")
+                                             "inline:{ {root@mx.example.com=BCC x@example.org} }")
     c = session(inst)
     assert c.cmd("RCPT TO:<root@mx.example.com>") == (451, ["4.3.5 Server configuration error"])
 

@@ -160,15 +160,77 @@ def test_prepend_info_and_warn(instance_factory):
     inst.wait_log(r'PREPEND "not a header": not a header')
 
 
-@pytest.mark.parametrize("action", ["DISCARD", "HOLD", "REDIRECT x@example.org",
-                                    "FILTER smtp:[127.0.0.1]:10025", "BCC x@example.org"])
-def test_actions_without_cleanup_support_fail_closed(instance_factory, action):
-    inst = make(instance_factory,
-                smtpd_recipient_restrictions="check_recipient_access "
-                                             f"inline:{{ {{root@mx.example.com={action}}} }}")
+def content_action_instance(instance_factory, table):
+    return make(instance_factory,
+                smtpd_recipient_restrictions="reject_unauth_destination, check_recipient_access "
+                                             f"inline:{{ {table} }}")
+
+
+def test_hold_action(instance_factory):
+    inst = content_action_instance(instance_factory, "{root@mx.example.com=HOLD}")
+    c = session(inst)
+    assert c.cmd("RCPT TO:<root@mx.example.com>")[0] == 250
+    code, texts = send_data(c)
+    assert code == 250, texts
+    qid = re.search(r"queued as (\S+)", texts[0]).group(1)
+    held = wait_for(lambda: inst.queue_files(("hold",)), what="a file in hold/")
+    assert [p.name for p in held] == [qid]
+    inst.wait_log(r"NOQUEUE: hold: RCPT from unknown\[127\.0\.0\.1\]: <root@mx\.example\.com>: "
+                  r"Recipient address triggers HOLD action; from=<a@example\.org>")
+    # the request is for one message only
+    assert c.cmd("MAIL FROM:<a@example.org>")[0] == 250
+    assert c.cmd("RCPT TO:<postmaster@mx.example.com>")[0] == 250
+    code, texts = send_data(c)
+    qid2 = re.search(r"queued as (\S+)", texts[0]).group(1)
+    assert qid2 in [p.name for p in inst.queue_files(("incoming",))]
+
+
+def test_discard_action(instance_factory):
+    inst = content_action_instance(instance_factory, "{root@mx.example.com=DISCARD spam trap}")
+    c = session(inst)
+    assert c.cmd("RCPT TO:<root@mx.example.com>")[0] == 250
+    # DISCARD permits: later recipients are not even checked
+    assert c.cmd("RCPT TO:<x@elsewhere.org>")[0] == 250
+    code, texts = send_data(c)
+    assert code == 250, texts
+    inst.wait_log(r"discard: RCPT from unknown\[127\.0\.0\.1\]: <root@mx\.example\.com>: "
+                  r"Recipient address spam trap")
+    wait_for(lambda: inst.queue_files() == [], what="no queue file")
+
+
+def test_redirect_and_filter_actions(instance_factory):
+    inst = content_action_instance(instance_factory,
+                                   "{root@mx.example.com=REDIRECT trap@example.net}, "
+                                   "{postmaster@mx.example.com=FILTER smtp:[127.0.0.1]:10025}")
+    for rcpt, attr, value in [("root@mx.example.com", "redirect", "trap@example.net"),
+                              ("postmaster@mx.example.com", "content_filter",
+                               "smtp:[127.0.0.1]:10025")]:
+        c = session(inst)
+        assert c.cmd(f"RCPT TO:<{rcpt}>")[0] == 250
+        code, texts = send_data(c)
+        assert code == 250, texts
+        qid = re.search(r"queued as (\S+)", texts[0]).group(1)
+        assert inst.queue_file(qid).attrs.get(attr) == value, inst.queue_file(qid).attrs
+    inst.wait_log(r"redirect: RCPT from unknown\[127\.0\.0\.1\]: <root@mx\.example\.com>: "
+                  r"Recipient address triggers REDIRECT trap@example\.net")
+    inst.wait_log(r"filter: RCPT from .*triggers FILTER smtp:\[127\.0\.0\.1\]:10025")
+
+
+@pytest.mark.parametrize("action", ["BCC x@example.org", "REDIRECT", "REDIRECT no-at-sign",
+                                    "FILTER nocolon"])
+def test_unsupported_or_malformed_actions_fail_closed(instance_factory, action):
+    inst = content_action_instance(instance_factory, f"{{root@mx.example.com={action}}}")
     c = session(inst)
     assert c.cmd("RCPT TO:<root@mx.example.com>") == (451, ["4.3.5 Server configuration error"])
-    inst.wait_log(r"action %s for root@mx\.example\.com is not supported" % action.split()[0])
+
+
+def test_content_action_at_end_of_data_fails_closed(instance_factory):
+    inst = make(instance_factory,
+                smtpd_end_of_data_restrictions="check_sender_access inline:{ example.org=HOLD }")
+    c = session(inst)
+    assert c.cmd("RCPT TO:<root@mx.example.com>")[0] == 250
+    assert send_data(c) == (451, ["4.3.5 Server configuration error"])
+    inst.wait_log(r"HOLD for <?a@example\.org>?: too late at the end of the message")
 
 
 def test_defer_if_reject_and_warn_if_reject_on_dns_free_checks(instance_factory):
