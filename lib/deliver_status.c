@@ -232,8 +232,12 @@ void deliver_note_free(DELIVER_NOTE *note)
 
 static void deliver_note_field(VSTRING *buf, VSTRING *tmp, const char *name, const char *value)
 {
+    size_t max = DELIVER_NOTE_LINE_MAX - strlen(name) - 2;     /* "name=value\n" fits the reader */
+
     vstring_strcpy(tmp, value ? value : "");
     deliver_clean_text(tmp);
+    if (vstring_len(tmp) > max)
+        vstring_truncate(tmp, max);
     vstring_sprintf_append(buf, "%s=%s\n", name, vstring_str(tmp));
 }
 

@@ -47,6 +47,8 @@
  *	deliver_note_append(req, dir, note) appends one note and syncs it
  *	(and the directory, when it created the file; a file created by
  *	root is given to mail_owner, so that qmgr and bounce can read it).
+ *	A field too long for one note line (a reason that quotes a huge
+ *	SMTP reply) is cut to fit, so that every note can be read back.
  *	dir is
  *	DEFER_LOG_DIR or BOUNCE_LOG_DIR. 0 or -1 (logged). A file that a
  *	root process (local, virtual) creates is given to mail_owner.
