@@ -161,7 +161,7 @@ static int cleanup_act_has_dsn(const char *text)
     return *cp == 0 || *cp == ' ';
 }
 
-/* cleanup_act_transport_ok - a master.cf service name as a filter's transport */
+/* cleanup_act_filter_ok - transport:destination, the transport a master.cf service name */
 
 static int cleanup_act_filter_ok(const char *value)
 {
@@ -174,7 +174,7 @@ static int cleanup_act_filter_ok(const char *value)
         if (!isalnum((unsigned char) *cp) && strchr("._-", *cp) == NULL)
             return 0;
     for (const char *cp = colon; *cp; cp++)
-        if ((unsigned char) *cp <= ' ' || *cp == 0x7f)
+        if (((unsigned char) *cp < ' ' && *cp != '\t') || *cp == 0x7f)
             return 0;
     return strlen(value) <= ADDRESS_LENIENT_MAX;
 }
