@@ -6,8 +6,10 @@
  *	build/fuzz/fuzz_deliver_request [libFuzzer options] [corpus...]
  * DESCRIPTION
  *	At start-up the harness makes a private queue directory under /tmp
- *	(removed at exit) and works in it during each run (the agent opens
- *	queue files by relative names): active/ and deferred/ hold a
+ *	(removed at exit); the agent opens queue files by relative names, so
+ *	the harness enters it only during each deliver_request_read() call
+ *	(a crash inside that call leaves libFuzzer's artifact there):
+ *	active/ and deferred/ hold a
  *	queue file whose every offset starts a MESG record, one holds a
  *	file without any, and one ID has no file.
  *
@@ -72,6 +74,7 @@
 #define ID_NONE "ABCDEF0125"   /* no file */
 
 static char queue_dir[64];
+static int home_fd = -1; /* the working directory, where libFuzzer writes its files */
 
 /* ---- the private queue directory ---- */
 
@@ -108,8 +111,7 @@ static void queue_cleanup(void)
         queue_path(path, sizeof(path), queue_dirs[i], NULL);
         rmdir(path);
     }
-    if (chdir("/") == 0)
-        rmdir(queue_dir);
+    rmdir(queue_dir);
 }
 
 static void queue_setup(void)
@@ -321,7 +323,12 @@ static DELIVER_REQUEST *read_request(PEER *peer, const char *data, size_t len, N
     vstream_fdclose(scan_fp);
     vstring_reset(peer->written);
 
+    /* the agent opens QUEUE_NAME/QUEUE_ID: in the queue directory only for that */
+    if (chdir(queue_dir) < 0)
+        abort();
     req = deliver_request_read(fp);
+    if (fchdir(home_fd) < 0)
+        abort();
     written = vstring_len(peer->written);
     if (written < sizeof(ready) || memcmp(vstring_str(peer->written), ready, sizeof(ready)) != 0)
         abort();
@@ -681,21 +688,14 @@ static void fuzz_one(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int home = -1;
-
-    if (home < 0) {
+    if (home_fd < 0) {
         msg_set_logfile("/dev/null");
         queue_setup();
-        if ((home = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        if ((home_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
             abort();
     }
     if (size == 0)
         return 0;
-    /* in the queue directory only while the agent works: libFuzzer's paths are relative */
-    if (chdir(queue_dir) < 0)
-        abort();
     fuzz_one(data, size);
-    if (fchdir(home) < 0)
-        abort();
     return 0;
 }
