@@ -194,6 +194,9 @@ static void bn_fill(BN_STATE *state, const char *text, size_t width, const char 
                 brk = BN_HARD_WIDTH;
         }
         vstring_strcpy(state->line, first ? "" : prefix);
+        /* a wrapped line that starts with "--" could pass for a MIME boundary delimiter */
+        if (!first && *prefix == 0 && cp[0] == '-' && cp[1] == '-')
+            vstring_strcpy(state->line, " ");
         vstring_strncat(state->line, cp, brk);
         bn_put(state, vstring_str(state->line), vstring_len(state->line));
         cp += brk;
