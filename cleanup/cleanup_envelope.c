@@ -15,8 +15,9 @@
  *	copied; without one, the time the first other record arrived is
  *	written. ATTR records (before MESG, any order) are checked
  *	("name=value", no NUL) and copied, except message_id, which is
- *	cleanup's own; client_address, sasl_username and origin are also
- *	remembered. FROM (once, before any recipient) goes through
+ *	cleanup's own, and what cleanup_act_envelope() takes (content
+ *	action requests, and the names only cleanup writes); client_address,
+ *	sasl_username and origin are also remembered. FROM (once, before any recipient) goes through
  *	cleanup_addr_sender(). ORCP, NOTIFY and DSN_ORCPT (each at most
  *	once) belong to the RCPT that follows, which goes through
  *	cleanup_addr_recipient(). MESG ends the envelope: it needs a FROM

@@ -41,7 +41,10 @@
  *	cleanup_out_finish() completes the file: END, the SIZE record
  *	rewritten with the content size, the offset of the MESG record
  *	and the recipient count, mode CLEANUP_MODE_READY, and one
- *	fsync(2) that makes all of it durable. Errors are recorded in
+ *	fsync(2) that makes all of it durable. Before the mode changes,
+ *	cleanup_act_finish() fills in the xtra_offset record and moves a
+ *	held message to hold/. A discarded message (state->discard) is
+ *	removed instead, with no error. Errors are recorded in
  *	state (CLEANUP_STAT_WRITE), and the caller then removes the file.
  *
  *	cleanup_out_abort() closes and removes the file (or the temporary
