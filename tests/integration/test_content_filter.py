@@ -170,3 +170,20 @@ def test_deferred_message_keeps_its_filter(instance_factory, filters):  # noqa: 
     env, = flt.wait()
     assert env.rcpt_tos == ["bob@remote.example"]
     inst.wait_log(rf"{qid}: removed", 30)
+
+
+def test_access_filter_and_hold_from_smtpd(instance_factory, filters):  # noqa: F811
+    """smtpd's access(5) FILTER replaces content_filter; HOLD puts the file in hold/."""
+    flt = filters()
+    inst = instance_factory(main=dict(
+        BASE, content_filter=f"smtp:[127.0.0.1]:{flt.port}",
+        smtpd_recipient_restrictions="check_recipient_access inline:{ "
+                                     "{bob@remote.example=FILTER discard:by-access}, "
+                                     "{held@remote.example=HOLD} }, permit_mynetworks, reject"))
+    inst.start()
+    submit(inst, "one")
+    inst.wait_log(r"to=<bob@remote\.example>, relay=none, .*status=sent \(by-access\)")
+    submit(inst, "two", rcpts=("held@remote.example",))
+    held = wait_for(lambda: inst.queue_files(("hold",)), 10, what="a held file")
+    assert read_queue_file(held[0]).rcpt_addrs == ["held@remote.example"]
+    assert flt.envelopes == []
