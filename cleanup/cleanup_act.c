@@ -74,8 +74,8 @@
 #include "mymalloc.h"
 #include "rec.h"
 
-#define CLEANUP_ACT_LOG_INPUT_MAX 200   /* bytes of the input in a log line */
-#define CLEANUP_ACT_LOG_TEXT_MAX 1000   /* bytes of other strings in a log line */
+#define CLEANUP_ACT_LOG_INPUT_MAX 200 /* bytes of the input in a log line */
+#define CLEANUP_ACT_LOG_TEXT_MAX 1000 /* bytes of other strings in a log line */
 #define CLEANUP_ACT_DEF_REASON "Message content rejected"
 
 /* cleanup_act_printable - append text made fit for a log line */
@@ -85,7 +85,7 @@ static void cleanup_act_printable(VSTRING *out, const char *text, size_t len, si
     if (len > max)
         len = max;
     for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char) text[i];
+        unsigned char ch = (unsigned char)text[i];
 
         vstring_addch(out, ch < ' ' || ch == 0x7f ? ' ' : ch);
     }
@@ -96,8 +96,8 @@ static void cleanup_act_printable_str(VSTRING *out, const char *text)
     cleanup_act_printable(out, text, strlen(text), CLEANUP_ACT_LOG_TEXT_MAX);
 }
 
-void cleanup_act_log(CLEANUP_STATE *state, const char *action, const char *where,
-                     const char *input, size_t len, const char *text)
+void cleanup_act_log(CLEANUP_STATE *state, const char *action, const char *where, const char *input,
+                     size_t len, const char *text)
 {
     CLEANUP_CHECKS *c = cleanup_checks_get(state);
     VSTRING *log = c->log;
@@ -106,8 +106,8 @@ void cleanup_act_log(CLEANUP_STATE *state, const char *action, const char *where
     cleanup_act_printable(log, input, len, CLEANUP_ACT_LOG_INPUT_MAX);
     if (state->client_addr && *state->client_addr) {
         vstring_strcat(log, " from ");
-        cleanup_act_printable_str(log, c->client_name && *c->client_name ? c->client_name
-                                                                         : "unknown");
+        cleanup_act_printable_str(log,
+                                  c->client_name && *c->client_name ? c->client_name : "unknown");
         vstring_addch(log, '[');
         cleanup_act_printable_str(log, state->client_addr);
         vstring_strcat(log, "];");
@@ -153,7 +153,7 @@ static int cleanup_act_has_dsn(const char *text)
     for (int part = 0; part < 2; part++) {
         if (*cp++ != '.')
             return 0;
-        for (n = 0; isdigit((unsigned char) *cp) && n < 4; cp++)
+        for (n = 0; isdigit((unsigned char)*cp) && n < 4; cp++)
             n++;
         if (n < 1 || n > 3)
             return 0;
@@ -167,14 +167,13 @@ static int cleanup_act_filter_ok(const char *value)
 {
     const char *colon = strchr(value, ':');
 
-    if (colon == NULL || colon == value || colon - value > 100
-        || !isalnum((unsigned char) *value))
+    if (colon == NULL || colon == value || colon - value > 100 || !isalnum((unsigned char)*value))
         return 0;
     for (const char *cp = value; cp < colon; cp++)
-        if (!isalnum((unsigned char) *cp) && strchr("._-", *cp) == NULL)
+        if (!isalnum((unsigned char)*cp) && strchr("._-", *cp) == NULL)
             return 0;
     for (const char *cp = colon; *cp; cp++)
-        if (((unsigned char) *cp < ' ' && *cp != '\t') || *cp == 0x7f)
+        if (((unsigned char)*cp < ' ' && *cp != '\t') || *cp == 0x7f)
             return 0;
     return strlen(value) <= ADDRESS_LENIENT_MAX;
 }
@@ -186,7 +185,7 @@ static int cleanup_act_address_ok(const char *value)
     if (*value == 0 || strchr(value, '@') == NULL || strlen(value) > ADDRESS_LENIENT_MAX)
         return 0;
     for (const char *cp = value; *cp; cp++)
-        if ((unsigned char) *cp < ' ' || *cp == 0x7f)
+        if ((unsigned char)*cp < ' ' || *cp == 0x7f)
             return 0;
     return 1;
 }
@@ -197,8 +196,8 @@ static void cleanup_act_set(char **field, const char *value)
     *field = mystrdup(value);
 }
 
-int cleanup_act_apply(CLEANUP_STATE *state, const char *where, const char *title,
-                      const char *value, const char *input, size_t len, int at_start)
+int cleanup_act_apply(CLEANUP_STATE *state, const char *where, const char *title, const char *value,
+                      const char *input, size_t len, int at_start)
 {
     CLEANUP_CHECKS *c = cleanup_checks_get(state);
     int header = strcmp(where, "header") == 0;
@@ -209,9 +208,9 @@ int cleanup_act_apply(CLEANUP_STATE *state, const char *where, const char *title
     while (*cp == ' ' || *cp == '\t')
         cp++;
     for (wlen = 0; cp[wlen] && cp[wlen] != ' ' && cp[wlen] != '\t'; wlen++)
-        /* void */ ;
+        /* void */;
     for (text = cp + wlen; *text == ' ' || *text == '\t'; text++)
-        /* void */ ;
+        /* void */;
 #define CLEANUP_ACT_IS(word) (wlen == sizeof(word) - 1 && strncasecmp(cp, word, wlen) == 0)
 
     if (CLEANUP_ACT_IS("REJECT")) {
@@ -265,7 +264,8 @@ int cleanup_act_apply(CLEANUP_STATE *state, const char *where, const char *title
         }
         if (header && header_name_len(text, strlen(text)) == 0) {
             msg_warn("%s: bad %s header text \"%.100s\" in %s map, need \"headername: "
-                     "headervalue\"", cleanup_id(state), name, text, title);
+                     "headervalue\"",
+                     cleanup_id(state), name, text, title);
             return CLEANUP_HBC_KEEP;
         }
         if (prepend && !at_start) {
@@ -311,9 +311,9 @@ int cleanup_act_envelope(CLEANUP_STATE *state, const char *name, const char *val
         cleanup_act_set(&c->protocol, value);
         return 0;
     }
-    if (strcmp(name, CLEANUP_ATTR_FILTER) == 0 || strcmp(name, CLEANUP_ATTR_REDIRECT) == 0
-        || strcmp(name, CLEANUP_ATTR_XTRA_OFFSET) == 0)
-        return 1;                               /* ours to write */
+    if (strcmp(name, CLEANUP_ATTR_FILTER) == 0 || strcmp(name, CLEANUP_ATTR_REDIRECT) == 0 ||
+        strcmp(name, CLEANUP_ATTR_XTRA_OFFSET) == 0)
+        return 1; /* ours to write */
     if (strncmp(name, CLEANUP_ATTR_ACT_PREFIX, sizeof(CLEANUP_ATTR_ACT_PREFIX) - 1) != 0)
         return 0;
     if (strcmp(name, CLEANUP_ATTR_ACT_HOLD) == 0) {
@@ -366,12 +366,11 @@ int cleanup_act_finish(CLEANUP_STATE *state)
 {
     VSTRING *hold_path;
 
-    if (state->xtra_ptr_offset > 0 && state->xtra_offset > 0
-        && (vstream_fseek(state->dst, state->xtra_ptr_offset, SEEK_SET) < 0
-            || rec_fprintf(state->dst, REC_TYPE_ATTR, "%s=" CLEANUP_XTRA_OFFSET_FORMAT,
-                           CLEANUP_ATTR_XTRA_OFFSET, (long long) state->xtra_offset)
-                   == REC_TYPE_ERROR
-            || vstream_fflush(state->dst) == VSTREAM_EOF)) {
+    if (state->xtra_ptr_offset > 0 && state->xtra_offset > 0 &&
+        (vstream_fseek(state->dst, state->xtra_ptr_offset, SEEK_SET) < 0 ||
+         rec_fprintf(state->dst, REC_TYPE_ATTR, "%s=" CLEANUP_XTRA_OFFSET_FORMAT,
+                     CLEANUP_ATTR_XTRA_OFFSET, (long long)state->xtra_offset) == REC_TYPE_ERROR ||
+         vstream_fflush(state->dst) == VSTREAM_EOF)) {
         msg_warn("%s: update queue file offset record: %m", cleanup_id(state));
         cleanup_error(state, CLEANUP_STAT_WRITE, "4.3.0 queue file write error");
         return -1;

@@ -84,7 +84,7 @@ static MAPS *cleanup_mime_maps;
 static MAPS *cleanup_nested_maps;
 static MAPS *cleanup_body_maps;
 
-#define CLEANUP_CHECKS_KEY_MAX (DICT_MAX_LEN - 1)   /* longest key a table takes */
+#define CLEANUP_CHECKS_KEY_MAX (DICT_MAX_LEN - 1) /* longest key a table takes */
 
 /* cleanup_checks_maps - open a table list, or NULL when the parameter is empty */
 
@@ -105,8 +105,7 @@ void cleanup_checks_init(void)
     cleanup_body_maps = cleanup_checks_maps("body_checks", var_body_checks);
     if (!var_disable_mime_input_processing) {
         cleanup_mime_maps = cleanup_checks_maps("mime_header_checks", var_mime_header_checks);
-        cleanup_nested_maps = cleanup_checks_maps("nested_header_checks",
-                                                  var_nested_header_checks);
+        cleanup_nested_maps = cleanup_checks_maps("nested_header_checks", var_nested_header_checks);
     }
 }
 
@@ -176,13 +175,13 @@ static int cleanup_checks_lookup(CLEANUP_STATE *state, MAPS *maps, const char *w
     if (status == DICT_STAT_ERROR) {
         msg_warn("%s: %s map lookup problem -- message not accepted, try again later",
                  cleanup_id(state), maps->title);
-        cleanup_error(state, CLEANUP_STAT_DEFER, "4.3.0 Error: content inspection failed, "
-                                                 "try again later");
+        cleanup_error(state, CLEANUP_STAT_DEFER,
+                      "4.3.0 Error: content inspection failed, "
+                      "try again later");
         c->done = 1;
         return CLEANUP_HBC_STOP;
     }
-    return cleanup_act_apply(state, where, maps->title, value, key, vstring_len(c->key),
-                             at_start);
+    return cleanup_act_apply(state, where, maps->title, value, key, vstring_len(c->key), at_start);
 }
 
 /* cleanup_checks_write_field - write a header field's lines as they are */
@@ -242,15 +241,15 @@ static void cleanup_checks_line(CLEANUP_STATE *state, int type, const char *data
     c->body_mid_line = (type == REC_TYPE_CONT);
     if (state->errs)
         return;
-    if (cleanup_body_maps && !c->done
-        && (var_body_checks_size_limit == 0 || offset < var_body_checks_size_limit))
+    if (cleanup_body_maps && !c->done &&
+        (var_body_checks_size_limit == 0 || offset < var_body_checks_size_limit))
         result = cleanup_checks_lookup(state, cleanup_body_maps, "body", data, len, at_start);
     switch (result) {
     case CLEANUP_HBC_PREPEND:
         cleanup_out_text(state, REC_TYPE_NORM, vstring_str(c->text), vstring_len(c->text));
         /* FALLTHROUGH */
     case CLEANUP_HBC_KEEP:
-    case CLEANUP_HBC_STOP:                      /* discarded: write on, it does no harm */
+    case CLEANUP_HBC_STOP: /* discarded: write on, it does no harm */
         cleanup_out_text(state, type, data, len);
         return;
     case CLEANUP_HBC_REPLACE:
@@ -268,19 +267,19 @@ static void cleanup_checks_mime_head(void *context, int class, HEADER_FIELD *fie
     CLEANUP_STATE *state = context;
     MAPS *maps;
 
-    if (class == MIME_CLASS_PART
-        || mime_state_is_mime_header(vstring_str(field->text), field->name_len))
+    if (class == MIME_CLASS_PART ||
+        mime_state_is_mime_header(vstring_str(field->text), field->name_len))
         maps = cleanup_mime_maps;
     else
         maps = cleanup_nested_maps;
-    (void) cleanup_checks_field(state, maps, field, 1);
+    (void)cleanup_checks_field(state, maps, field, 1);
 }
 
 static void cleanup_checks_mime_body(void *context, int class, int type, const char *data,
                                      size_t len, long long offset)
 {
-    (void) class;
-    cleanup_checks_line((CLEANUP_STATE *) context, type, data, len, offset);
+    (void)class;
+    cleanup_checks_line((CLEANUP_STATE *)context, type, data, len, offset);
 }
 
 /* cleanup_checks_mime_errors - act on what the MIME parser found */
@@ -308,13 +307,13 @@ static MIME_STATE *cleanup_checks_mime(CLEANUP_STATE *state)
     CLEANUP_CHECKS *c = cleanup_checks_get(state);
     long limit;
 
-    if (c->mime == NULL && !var_disable_mime_input_processing
-        && (cleanup_mime_maps || cleanup_nested_maps || cleanup_body_maps)) {
+    if (c->mime == NULL && !var_disable_mime_input_processing &&
+        (cleanup_mime_maps || cleanup_nested_maps || cleanup_body_maps)) {
         limit = var_header_size_limit;
         if (var_message_size_limit > 0 && var_message_size_limit < limit)
             limit = var_message_size_limit;
-        c->mime = mime_state_create((size_t) limit, (int) var_mime_nesting_limit,
-                                    (size_t) var_mime_boundary_length_limit,
+        c->mime = mime_state_create((size_t)limit, (int)var_mime_nesting_limit,
+                                    (size_t)var_mime_boundary_length_limit,
                                     cleanup_checks_mime_head, cleanup_checks_mime_body, state);
     }
     return c->mime;
@@ -334,8 +333,8 @@ int cleanup_checks_header(CLEANUP_STATE *state, HEADER_FIELD *field)
         return CLEANUP_ACT_KEEP;
     if ((mime = cleanup_checks_mime(state)) != NULL)
         mime_state_header(mime, field);
-    if (!var_disable_mime_input_processing
-        && mime_state_is_mime_header(vstring_str(field->text), field->name_len))
+    if (!var_disable_mime_input_processing &&
+        mime_state_is_mime_header(vstring_str(field->text), field->name_len))
         maps = cleanup_mime_maps;
     else
         maps = cleanup_header_maps;
@@ -344,7 +343,7 @@ int cleanup_checks_header(CLEANUP_STATE *state, HEADER_FIELD *field)
 
 void cleanup_checks_eoh(CLEANUP_STATE *state)
 {
-    (void) state;
+    (void)state;
 }
 
 int cleanup_checks_body(CLEANUP_STATE *state, int type, const char *data, size_t len)
@@ -363,7 +362,7 @@ int cleanup_checks_body(CLEANUP_STATE *state, int type, const char *data, size_t
         return CLEANUP_ACT_KEEP;
     c = cleanup_checks_get(state);
     cleanup_checks_line(state, type, data, len, c->body_offset);
-    c->body_offset += (long long) len + (type == REC_TYPE_NORM);
+    c->body_offset += (long long)len + (type == REC_TYPE_NORM);
     return CLEANUP_ACT_DROP;
 }
 

@@ -39,17 +39,17 @@
 #include "vstring.h"
 
 typedef struct CLEANUP_CHECKS {
-    MIME_STATE *mime;           /* NULL: no MIME processing */
-    int done;                   /* rejected or discarded: inspect nothing more */
-    int mime_reported;          /* a MIME error was acted on */
-    long long body_offset;      /* without MIME processing: body bytes so far */
-    int body_mid_line;          /* the last body record was a CONT piece */
-    char *client_name;          /* for log lines, from ATTR records */
+    MIME_STATE *mime;      /* NULL: no MIME processing */
+    int done;              /* rejected or discarded: inspect nothing more */
+    int mime_reported;     /* a MIME error was acted on */
+    long long body_offset; /* without MIME processing: body bytes so far */
+    int body_mid_line;     /* the last body record was a CONT piece */
+    char *client_name;     /* for log lines, from ATTR records */
     char *helo_name;
     char *protocol;
-    char *recipient;            /* the last recipient written */
-    VSTRING *key;               /* lookup key */
-    VSTRING *text;              /* PREPEND/REPLACE text */
+    char *recipient; /* the last recipient written */
+    VSTRING *key;    /* lookup key */
+    VSTRING *text;   /* PREPEND/REPLACE text */
     VSTRING *log;
 } CLEANUP_CHECKS;
 
@@ -60,9 +60,9 @@ typedef struct CLEANUP_CHECKS {
 #define CLEANUP_HBC_STOP 4
 
 CLEANUP_CHECKS *cleanup_checks_get(CLEANUP_STATE *state);
-int cleanup_act_apply(CLEANUP_STATE *state, const char *where, const char *title,
-                      const char *value, const char *input, size_t len, int at_start);
-void cleanup_act_log(CLEANUP_STATE *state, const char *action, const char *where,
-                     const char *input, size_t len, const char *text);
+int cleanup_act_apply(CLEANUP_STATE *state, const char *where, const char *title, const char *value,
+                      const char *input, size_t len, int at_start);
+void cleanup_act_log(CLEANUP_STATE *state, const char *action, const char *where, const char *input,
+                     size_t len, const char *text);
 
 #endif

@@ -69,17 +69,17 @@
 #define MS_KIND_MESSAGE 2
 
 /* modes */
-#define MS_FIRST 0      /* the line that ended the message's own headers */
-#define MS_HEADERS 1    /* a header section, fed to ms->hs */
-#define MS_TAIL 2       /* the rest of the line that ended a header section */
-#define MS_BOUNDARY 3   /* the rest of a boundary line */
-#define MS_BODY 4       /* text */
+#define MS_FIRST 0    /* the line that ended the message's own headers */
+#define MS_HEADERS 1  /* a header section, fed to ms->hs */
+#define MS_TAIL 2     /* the rest of the line that ended a header section */
+#define MS_BOUNDARY 3 /* the rest of a boundary line */
+#define MS_BODY 4     /* text */
 #define MS_DONE 5
 
 typedef struct MS_LEVEL {
-    VSTRING *boundary;  /* cut to boundary_limit */
-    int depth;          /* depth of the parts of this multipart */
-    int digest;         /* multipart/digest */
+    VSTRING *boundary; /* cut to boundary_limit */
+    int depth;         /* depth of the parts of this multipart */
+    int digest;        /* multipart/digest */
 } MS_LEVEL;
 
 struct MIME_STATE {
@@ -98,8 +98,8 @@ struct MIME_STATE {
     /* the type the headers of the current section announce */
     int kind;
     int digest;
-    int opaque;         /* not an identity encoding */
-    VSTRING *boundary;  /* empty: none */
+    int opaque;        /* not an identity encoding */
+    VSTRING *boundary; /* empty: none */
     /* the current section */
     int mode;
     HEADER_STATE *hs;
@@ -107,7 +107,7 @@ struct MIME_STATE {
     int hs_eoh;
     int boundary_close;
     int boundary_digest;
-    int mid_line;       /* the last record handled was a CONT piece */
+    int mid_line; /* the last record handled was a CONT piece */
     long long offset;
     /* the start of a line that may still turn out to be a boundary */
     VSTRING *pending;
@@ -127,8 +127,8 @@ static int ms_name_is(const HEADER_FIELD *field, const char *name)
 int mime_state_is_mime_header(const char *name, size_t len)
 {
     static const char *names[] = {
-        "Content-Description", "Content-Disposition", "Content-ID",
-        "Content-Transfer-Encoding", "Content-Type", "MIME-Version", NULL,
+        "Content-Description", "Content-Disposition", "Content-ID", "Content-Transfer-Encoding",
+        "Content-Type",        "MIME-Version",        NULL,
     };
 
     for (int i = 0; names[i]; i++)
@@ -172,8 +172,8 @@ static const char *ms_token(const char *cp, const char *end)
 {
     static const char tspecials[] = "()<>@,;:\\\"/[]?=";
 
-    while (cp < end && (unsigned char) *cp > ' ' && (unsigned char) *cp < 0x7f
-           && strchr(tspecials, *cp) == NULL)
+    while (cp < end && (unsigned char)*cp > ' ' && (unsigned char)*cp < 0x7f &&
+           strchr(tspecials, *cp) == NULL)
         cp++;
     return cp;
 }
@@ -184,7 +184,7 @@ static int ms_is(const char *cp, const char *end, const char *word)
 {
     size_t len = strlen(word);
 
-    return (size_t) (end - cp) == len && strncasecmp(cp, word, len) == 0;
+    return (size_t)(end - cp) == len && strncasecmp(cp, word, len) == 0;
 }
 
 /* ms_value - a parameter value (token or quoted string) into buf; returns where it ends */
@@ -205,7 +205,7 @@ static const char *ms_value(const char *cp, const char *end, VSTRING *buf)
     }
     start = cp;
     cp = ms_token(cp, end);
-    vstring_memcpy(buf, start, (size_t) (cp - start));
+    vstring_memcpy(buf, start, (size_t)(cp - start));
     return cp;
 }
 
@@ -234,8 +234,8 @@ static void ms_parse_type(MIME_STATE *ms, const char *cp, size_t len)
     if (ms_is(type, type_end, "multipart")) {
         ms->kind = MS_KIND_MULTIPART;
         ms->digest = ms_is(sub, sub_end, "digest");
-    } else if (ms_is(type, type_end, "message")
-               && (ms_is(sub, sub_end, "rfc822") || ms_is(sub, sub_end, "global"))) {
+    } else if (ms_is(type, type_end, "message") &&
+               (ms_is(sub, sub_end, "rfc822") || ms_is(sub, sub_end, "global"))) {
         ms->kind = MS_KIND_MESSAGE;
         return;
     } else {
@@ -282,8 +282,7 @@ static void ms_parse_encoding(MIME_STATE *ms, const char *cp, size_t len)
     cp = ms_skip_cfws(cp, end);
     word = cp;
     cp = ms_token(cp, end);
-    ms->opaque = !(ms_is(word, cp, "7bit") || ms_is(word, cp, "8bit")
-                   || ms_is(word, cp, "binary"));
+    ms->opaque = !(ms_is(word, cp, "7bit") || ms_is(word, cp, "8bit") || ms_is(word, cp, "binary"));
 }
 
 /* ms_note - remember what a header says about the section's content */
@@ -309,7 +308,7 @@ static void ms_note(MIME_STATE *ms, const HEADER_FIELD *field)
 static void ms_emit(MIME_STATE *ms, int class, int type, const char *data, size_t len)
 {
     ms->body_fn(ms->context, class, type, data, len, ms->offset);
-    ms->offset += (long long) len + (type == REC_TYPE_NORM);
+    ms->offset += (long long)len + (type == REC_TYPE_NORM);
 }
 
 static void ms_hs_header(void *context, HEADER_FIELD *field)
@@ -325,12 +324,12 @@ static void ms_hs_eoh(void *context)
     MIME_STATE *ms = context;
 
     ms->hs_eoh = 1;
-    ms->offset = 0;                             /* a body segment starts */
+    ms->offset = 0; /* a body segment starts */
 }
 
 static void ms_hs_body(void *context, int type, const char *data, size_t len)
 {
-    ms_emit((MIME_STATE *) context, MIME_CLASS_BODY, type, data, len);
+    ms_emit((MIME_STATE *)context, MIME_CLASS_BODY, type, data, len);
 }
 
 /* ---------------------------------------------------------------- structure */
@@ -377,7 +376,7 @@ static void ms_enter(MIME_STATE *ms)
         }
         if (ms->stack_len == ms->stack_alloc) {
             ms->stack_alloc = ms->stack_alloc ? 2 * ms->stack_alloc : 4;
-            ms->stack = myrealloc(ms->stack, sizeof(*ms->stack) * (size_t) ms->stack_alloc);
+            ms->stack = myrealloc(ms->stack, sizeof(*ms->stack) * (size_t)ms->stack_alloc);
             for (int i = ms->stack_len; i < ms->stack_alloc; i++)
                 ms->stack[i].boundary = NULL;
         }
@@ -441,7 +440,7 @@ static void ms_after_boundary(MIME_STATE *ms)
 {
     ms->offset = 0;
     if (ms->boundary_close)
-        ms->mode = MS_BODY;                     /* the epilogue */
+        ms->mode = MS_BODY; /* the epilogue */
     else
         ms_headers(ms, MIME_CLASS_PART, ms->boundary_digest ? MS_KIND_MESSAGE : MS_KIND_TEXT);
 }
@@ -502,8 +501,7 @@ static int ms_dash_prefix(const char *data, size_t len)
 /* ---------------------------------------------------------------- interface */
 
 MIME_STATE *mime_state_create(size_t header_limit, int depth_limit, size_t boundary_limit,
-                              MIME_STATE_HEAD_FN head_fn, MIME_STATE_BODY_FN body_fn,
-                              void *context)
+                              MIME_STATE_HEAD_FN head_fn, MIME_STATE_BODY_FN body_fn, void *context)
 {
     MIME_STATE *ms = mycalloc(1, sizeof(*ms));
 
@@ -543,8 +541,8 @@ void mime_state_update(MIME_STATE *ms, int type, const char *data, size_t len)
         }
         return;
     }
-    if (!ms->mid_line && ms->stack_len > 0 && ms->mode != MS_BOUNDARY && type == REC_TYPE_CONT
-        && len < ms->decide_len && ms_dash_prefix(data, len)) {
+    if (!ms->mid_line && ms->stack_len > 0 && ms->mode != MS_BOUNDARY && type == REC_TYPE_CONT &&
+        len < ms->decide_len && ms_dash_prefix(data, len)) {
         vstring_memcpy(ms->pending, data, len);
         ms->pending_on = 1;
         return;

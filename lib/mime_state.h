@@ -73,20 +73,20 @@
 #include "header_state.h"
 
 /* what a piece of the body is */
-#define MIME_CLASS_BODY 1       /* text, preamble, epilogue, end of a header section */
-#define MIME_CLASS_BOUNDARY 2   /* --boundary or --boundary-- */
-#define MIME_CLASS_PART 3       /* a header of a multipart body part */
-#define MIME_CLASS_NESTED 4     /* a header of an attached message */
+#define MIME_CLASS_BODY 1     /* text, preamble, epilogue, end of a header section */
+#define MIME_CLASS_BOUNDARY 2 /* --boundary or --boundary-- */
+#define MIME_CLASS_PART 3     /* a header of a multipart body part */
+#define MIME_CLASS_NESTED 4   /* a header of an attached message */
 
 /* what went wrong (mime_state_errors) */
-#define MIME_ERR_NESTING (1 << 0)   /* nested deeper than depth_limit */
-#define MIME_ERR_BOUNDARY (1 << 1)  /* a boundary was cut to boundary_limit bytes */
+#define MIME_ERR_NESTING (1 << 0)  /* nested deeper than depth_limit */
+#define MIME_ERR_BOUNDARY (1 << 1) /* a boundary was cut to boundary_limit bytes */
 
 typedef struct MIME_STATE MIME_STATE;
 
 typedef void (*MIME_STATE_HEAD_FN)(void *context, int class, HEADER_FIELD *field);
-typedef void (*MIME_STATE_BODY_FN)(void *context, int class, int type, const char *data,
-                                   size_t len, long long offset);
+typedef void (*MIME_STATE_BODY_FN)(void *context, int class, int type, const char *data, size_t len,
+                                   long long offset);
 
 MIME_STATE *mime_state_create(size_t header_limit, int depth_limit, size_t boundary_limit,
                               MIME_STATE_HEAD_FN head_fn, MIME_STATE_BODY_FN body_fn,

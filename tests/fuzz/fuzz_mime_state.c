@@ -35,22 +35,22 @@
 #include "rec.h"
 #include "vstring.h"
 
-#define FUZZ_HEADER_LIMIT (1 << 20)     /* larger than any input: nothing truncated */
+#define FUZZ_HEADER_LIMIT (1 << 20) /* larger than any input: nothing truncated */
 
 typedef struct FUZZ_STATE {
     MIME_STATE *ms;
-    VSTRING *out;           /* what came back */
-    int line_class;         /* class of the current body line, 0 at a line start */
-    long long next_offset;  /* what the next body record's offset should be */
+    VSTRING *out;          /* what came back */
+    int line_class;        /* class of the current body line, 0 at a line start */
+    long long next_offset; /* what the next body record's offset should be */
 } FUZZ_STATE;
 
 static void fuzz_field(FUZZ_STATE *fs, HEADER_FIELD *field)
 {
     size_t len, total = 0;
 
-    if (field->name_len == 0
-        || header_name_len(vstring_str(field->text), vstring_len(field->text)) != field->name_len
-        || field->truncated || field->line_count < 1)
+    if (field->name_len == 0 ||
+        header_name_len(vstring_str(field->text), vstring_len(field->text)) != field->name_len ||
+        field->truncated || field->line_count < 1)
         abort();
     for (int i = 0; i < field->line_count; i++) {
         const char *line = header_field_line(field, i, &len);
@@ -90,7 +90,7 @@ static void fuzz_body(void *context, int class, int type, const char *data, size
     }
     if (offset != 0 && offset != fs->next_offset)
         abort();
-    fs->next_offset = offset + (long long) len + (type == REC_TYPE_NORM);
+    fs->next_offset = offset + (long long)len + (type == REC_TYPE_NORM);
     vstring_memcat(fs->out, data, len);
     if (type == REC_TYPE_NORM) {
         vstring_addch(fs->out, '\n');
@@ -108,7 +108,7 @@ static void fuzz_primary_header(void *context, HEADER_FIELD *field)
 
 static void fuzz_primary_eoh(void *context)
 {
-    (void) context;
+    (void)context;
 }
 
 static void fuzz_primary_body(void *context, int type, const char *data, size_t len)
@@ -137,8 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     depth = 1 + data[0] % 8;
     blimit = 1 + data[1] % 64;
     piece = data[2] == 0 ? 0 : 1 + data[2] % 31;
-    cp = (const char *) data + 3;
-    end = (const char *) data + size;
+    cp = (const char *)data + 3;
+    end = (const char *)data + size;
 
     memset(&fs, 0, sizeof(fs));
     fs.out = vstring_alloc(size + 16);
@@ -148,8 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (cp < end) {
         size_t len;
 
-        nl = memchr(cp, '\n', (size_t) (end - cp));
-        len = (size_t) ((nl ? nl : end) - cp);
+        nl = memchr(cp, '\n', (size_t)(end - cp));
+        len = (size_t)((nl ? nl : end) - cp);
         if (piece == 0) {
             header_state_update(hs, nl ? REC_TYPE_NORM : REC_TYPE_CONT, cp, len);
             cp += len;
@@ -176,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* everything back, in order; an unfinished last line gets its end */
     {
         size_t in_len = size - 3;
-        const char *in = (const char *) data + 3;
+        const char *in = (const char *)data + 3;
         size_t want = in_len + (in_len > 0 && in[in_len - 1] != '\n');
 
         if (vstring_len(fs.out) != want || memcmp(vstring_str(fs.out), in, in_len) != 0)

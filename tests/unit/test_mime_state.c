@@ -36,11 +36,11 @@
 
 typedef struct SEEN {
     MIME_STATE *ms;
-    VSTRING *log;           /* "P(line)(line)|N(..)|b:line|=:line|" */
-    VSTRING *line;          /* the body line being assembled */
-    int line_class;         /* class of its first piece */
-    VSTRING *out;           /* the body as given back */
-    VSTRING *offsets;       /* "offset," of each line start */
+    VSTRING *log;     /* "P(line)(line)|N(..)|b:line|=:line|" */
+    VSTRING *line;    /* the body line being assembled */
+    int line_class;   /* class of its first piece */
+    VSTRING *out;     /* the body as given back */
+    VSTRING *offsets; /* "offset," of each line start */
     int body_started;
 } SEEN;
 
@@ -55,7 +55,7 @@ static void seen_head(void *context, int class, HEADER_FIELD *field)
     for (int i = 0; i < field->line_count; i++) {
         const char *line = header_field_line(field, i, &len);
 
-        vstring_sprintf_append(seen->log, "(%.*s)", (int) len, line);
+        vstring_sprintf_append(seen->log, "(%.*s)", (int)len, line);
         vstring_memcat(seen->out, line, len);
         vstring_addch(seen->out, '\n');
     }
@@ -73,7 +73,7 @@ static void seen_body(void *context, int class, int type, const char *data, size
         seen->line_class = class;
         vstring_sprintf_append(seen->offsets, "%lld,", offset);
     }
-    assert_int_equal(class, seen->line_class);       /* one class per line */
+    assert_int_equal(class, seen->line_class); /* one class per line */
     vstring_memcat(seen->line, data, len);
     vstring_memcat(seen->out, data, len);
     if (type == REC_TYPE_NORM) {
@@ -95,7 +95,7 @@ static void primary_header(void *context, HEADER_FIELD *field)
 
 static void primary_eoh(void *context)
 {
-    (void) context;
+    (void)context;
 }
 
 static void primary_body(void *context, int type, const char *data, size_t len)
@@ -137,8 +137,8 @@ static void run(SEEN *seen, const char *text, size_t piece)
     const char *end = text + strlen(text);
 
     while (cp < end) {
-        const char *nl = memchr(cp, '\n', (size_t) (end - cp));
-        size_t len = (size_t) ((nl ? nl : end) - cp);
+        const char *nl = memchr(cp, '\n', (size_t)(end - cp));
+        size_t len = (size_t)((nl ? nl : end) - cp);
 
         if (piece == 0) {
             header_state_update(hs, nl ? REC_TYPE_NORM : REC_TYPE_CONT, cp, len);
@@ -193,34 +193,33 @@ static void check_all_cuts(const char *text, const char *expect)
 
 static void test_plain(void **unused)
 {
-    (void) unused;
+    (void)unused;
     check_all_cuts("Subject: x\n\nhello\n--not a boundary\n\nbye\n",
                    "b:|b:hello|b:--not a boundary|b:|b:bye|");
 }
 
-static const char multipart[] =
-    "From: a@example.org\n"
-    "Content-Type: multipart/mixed; boundary=\"XX\"\n"
-    "\n"
-    "preamble\n"
-    "--XX\n"
-    "Content-Type: text/plain\n"
-    "X-Foo: bar\n"
-    "\n"
-    "part one\n"
-    "--XX  \n"
-    "Content-Type: application/octet-stream;\n"
-    "\tname=\"evil.exe\"\n"
-    "Content-Transfer-Encoding: base64\n"
-    "\n"
-    "AAAA\n"
-    "--XXY\n"     /* a delimiter too: only the prefix is compared */
-    "--XX--\n"
-    "epilogue\n";
+static const char multipart[] = "From: a@example.org\n"
+                                "Content-Type: multipart/mixed; boundary=\"XX\"\n"
+                                "\n"
+                                "preamble\n"
+                                "--XX\n"
+                                "Content-Type: text/plain\n"
+                                "X-Foo: bar\n"
+                                "\n"
+                                "part one\n"
+                                "--XX  \n"
+                                "Content-Type: application/octet-stream;\n"
+                                "\tname=\"evil.exe\"\n"
+                                "Content-Transfer-Encoding: base64\n"
+                                "\n"
+                                "AAAA\n"
+                                "--XXY\n" /* a delimiter too: only the prefix is compared */
+                                "--XX--\n"
+                                "epilogue\n";
 
 static void test_multipart(void **unused)
 {
-    (void) unused;
+    (void)unused;
     check_all_cuts(multipart,
                    "b:|b:preamble|=:--XX|P(Content-Type: text/plain)|P(X-Foo: bar)|b:|"
                    "b:part one|=:--XX  |P(Content-Type: application/octet-stream;)"
@@ -232,7 +231,7 @@ static void test_offsets(void **unused)
 {
     SEEN seen;
 
-    (void) unused;
+    (void)unused;
     seen_init(&seen, 100, 2048);
     run(&seen, multipart, 0);
     /* the terminator line of the primary headers starts the body at 0;
@@ -241,48 +240,46 @@ static void test_offsets(void **unused)
     seen_free(&seen);
 }
 
-static const char nested[] =
-    "Content-Type: multipart/mixed; boundary=outer\n"
-    "\n"
-    "--outer\n"
-    "Content-Type: message/rfc822\n"
-    "\n"
-    "Subject: inner\n"
-    "Content-Type: multipart/alternative;\n"
-    " boundary=\"inner\"\n"
-    "\n"
-    "--inner\n"
-    "Content-Type: text/html\n"
-    "\n"
-    "<p>hi</p>\n"
-    "--outer\n"
-    "X-Part: 2\n"
-    "\n"
-    "--inner\n"
-    "--outer--\n"
-    "after\n";
+static const char nested[] = "Content-Type: multipart/mixed; boundary=outer\n"
+                             "\n"
+                             "--outer\n"
+                             "Content-Type: message/rfc822\n"
+                             "\n"
+                             "Subject: inner\n"
+                             "Content-Type: multipart/alternative;\n"
+                             " boundary=\"inner\"\n"
+                             "\n"
+                             "--inner\n"
+                             "Content-Type: text/html\n"
+                             "\n"
+                             "<p>hi</p>\n"
+                             "--outer\n"
+                             "X-Part: 2\n"
+                             "\n"
+                             "--inner\n"
+                             "--outer--\n"
+                             "after\n";
 
 static void test_nested(void **unused)
 {
-    (void) unused;
+    (void)unused;
     /* the outer delimiter closes the inner multipart: "--inner" after it is text */
-    check_all_cuts(nested,
-                   "b:|=:--outer|P(Content-Type: message/rfc822)|b:|N(Subject: inner)|"
-                   "N(Content-Type: multipart/alternative;)( boundary=\"inner\")|b:|"
-                   "=:--inner|P(Content-Type: text/html)|b:|b:<p>hi</p>|=:--outer|"
-                   "P(X-Part: 2)|b:|b:--inner|=:--outer--|b:after|");
+    check_all_cuts(nested, "b:|=:--outer|P(Content-Type: message/rfc822)|b:|N(Subject: inner)|"
+                           "N(Content-Type: multipart/alternative;)( boundary=\"inner\")|b:|"
+                           "=:--inner|P(Content-Type: text/html)|b:|b:<p>hi</p>|=:--outer|"
+                           "P(X-Part: 2)|b:|b:--inner|=:--outer--|b:after|");
 }
 
 static void test_top_message(void **unused)
 {
-    (void) unused;
+    (void)unused;
     check_all_cuts("Content-Type: message/rfc822\n\nFrom: x@y\nSubject: s\n\nbody\n",
                    "b:|N(From: x@y)|N(Subject: s)|b:|b:body|");
 }
 
 static void test_digest(void **unused)
 {
-    (void) unused;
+    (void)unused;
     check_all_cuts("Content-Type: multipart/digest; boundary=d\n\n"
                    "--d\n\nSubject: one\n\nm1\n"
                    "--d\nContent-Type: text/plain\n\nnot a header: here\n--d--\n",
@@ -292,7 +289,7 @@ static void test_digest(void **unused)
 
 static void test_opaque(void **unused)
 {
-    (void) unused;
+    (void)unused;
     check_all_cuts("Content-Type: multipart/mixed; boundary=b\n"
                    "Content-Transfer-Encoding: base64\n\n--b\nX: y\n\n--b--\n",
                    "b:|b:--b|b:X: y|b:|b:--b--|");
@@ -309,7 +306,7 @@ static void test_opaque(void **unused)
 
 static void test_type_parsing(void **unused)
 {
-    (void) unused;
+    (void)unused;
     /* comments, folding, case, spaces around '=', quoted boundary with a space */
     check_all_cuts("content-type: (c) MultiPart (x) / Mixed (y);\n"
                    "\tcharset=us-ascii; BOUNDARY = \"a \\\"b\"\n\n"
@@ -337,7 +334,7 @@ static void test_depth_limit(void **unused)
                        "--b\nContent-Type: multipart/mixed; boundary=c\n\n"
                        "--c\nX: 1\n\n--a--\n";
 
-    (void) unused;
+    (void)unused;
     seen_init(&seen, 2, 2048);
     run(&seen, text, 0);
     assert_string_equal(vstring_str(seen.log),
@@ -364,7 +361,7 @@ static void test_deep_bounded(void **unused)
     VSTRING *text = vstring_alloc(100000);
     SEEN seen;
 
-    (void) unused;
+    (void)unused;
     /* 5000 levels against a limit of 100: no recursion, no growth past the limit */
     for (int i = 0; i < 5000; i++)
         vstring_sprintf_append(text, "Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n", i,
@@ -382,7 +379,7 @@ static void test_boundary_limit(void **unused)
 {
     SEEN seen;
 
-    (void) unused;
+    (void)unused;
     seen_init(&seen, 100, 4);
     run(&seen, "Content-Type: multipart/mixed; boundary=abcdefgh\n\n--abcdXYZ\nX: 1\n\n--abcd--\n",
         0);
@@ -397,7 +394,7 @@ static void test_long_boundary_line(void **unused)
     VSTRING *text = vstring_alloc(10000);
     VSTRING *expect = vstring_alloc(10000);
 
-    (void) unused;
+    (void)unused;
     /* transport padding longer than any piece: still a boundary */
     vstring_strcpy(text, "Content-Type: multipart/mixed; boundary=zz\n\n--zz");
     for (int i = 0; i < 5000; i++)
@@ -416,7 +413,7 @@ static void test_unfinished(void **unused)
 {
     SEEN seen;
 
-    (void) unused;
+    (void)unused;
     /* the last line has no end: the body gets an end of line */
     seen_init(&seen, 100, 2048);
     run(&seen, "Content-Type: multipart/mixed; boundary=b\n\n--b\nX: 1\n\ntext\n--b-", 3);
@@ -438,7 +435,7 @@ static void test_unfinished(void **unused)
 
 static void test_part_ends_in_headers(void **unused)
 {
-    (void) unused;
+    (void)unused;
     /* a boundary while a part's headers are still open ends them */
     check_all_cuts("Content-Type: multipart/mixed; boundary=b\n\n--b\nX: 1\n--b\nY: 2\n\n--b--\n",
                    "b:|=:--b|P(X: 1)|=:--b|P(Y: 2)|b:|=:--b--|");
@@ -449,7 +446,7 @@ static void test_part_ends_in_headers(void **unused)
 
 static void test_is_mime_header(void **unused)
 {
-    (void) unused;
+    (void)unused;
     assert_true(mime_state_is_mime_header("content-type", 12));
     assert_true(mime_state_is_mime_header("Content-Transfer-Encoding", 25));
     assert_true(mime_state_is_mime_header("MIME-VERSION", 12));
@@ -466,15 +463,35 @@ static void test_is_mime_header(void **unused)
 static void test_garbage(void **unused)
 {
     static const char *words[] = {
-        "--", "-", "a", "b", "\n", "\n\n", " ", "\t", ":", "X: y\n",
-        "Content-Type: multipart/mixed; boundary=a\n", "Content-Type: message/rfc822\n",
-        "Content-Type: multipart/digest; boundary=\"b\"\n", "Content-Transfer-Encoding: base64\n",
-        "--a\n", "--b\n", "--a--\n", "(", ")", "\"", ";", "=", "\\", "\0",
+        "--",
+        "-",
+        "a",
+        "b",
+        "\n",
+        "\n\n",
+        " ",
+        "\t",
+        ":",
+        "X: y\n",
+        "Content-Type: multipart/mixed; boundary=a\n",
+        "Content-Type: message/rfc822\n",
+        "Content-Type: multipart/digest; boundary=\"b\"\n",
+        "Content-Transfer-Encoding: base64\n",
+        "--a\n",
+        "--b\n",
+        "--a--\n",
+        "(",
+        ")",
+        "\"",
+        ";",
+        "=",
+        "\\",
+        "\0",
     };
     VSTRING *text = vstring_alloc(4096);
     unsigned seed = 12345;
 
-    (void) unused;
+    (void)unused;
     for (int round = 0; round < 400; round++) {
         SEEN seen;
         size_t piece, pos;
@@ -492,7 +509,7 @@ static void test_garbage(void **unused)
         for (pos = 0; pos < vstring_len(text);) {
             const char *cp = vstring_str(text) + pos;
             const char *nl = memchr(cp, '\n', vstring_len(text) - pos);
-            size_t len = nl ? (size_t) (nl - cp) : vstring_len(text) - pos;
+            size_t len = nl ? (size_t)(nl - cp) : vstring_len(text) - pos;
             size_t n = len > piece ? piece : len;
 
             mime_state_update(seen.ms, (n == len && nl) ? REC_TYPE_NORM : REC_TYPE_CONT, cp, n);
@@ -512,22 +529,14 @@ static void test_garbage(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain),
-        cmocka_unit_test(test_multipart),
-        cmocka_unit_test(test_offsets),
-        cmocka_unit_test(test_nested),
-        cmocka_unit_test(test_top_message),
-        cmocka_unit_test(test_digest),
-        cmocka_unit_test(test_opaque),
-        cmocka_unit_test(test_type_parsing),
-        cmocka_unit_test(test_depth_limit),
-        cmocka_unit_test(test_deep_bounded),
-        cmocka_unit_test(test_boundary_limit),
-        cmocka_unit_test(test_long_boundary_line),
-        cmocka_unit_test(test_unfinished),
-        cmocka_unit_test(test_part_ends_in_headers),
-        cmocka_unit_test(test_is_mime_header),
-        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_plain),          cmocka_unit_test(test_multipart),
+        cmocka_unit_test(test_offsets),        cmocka_unit_test(test_nested),
+        cmocka_unit_test(test_top_message),    cmocka_unit_test(test_digest),
+        cmocka_unit_test(test_opaque),         cmocka_unit_test(test_type_parsing),
+        cmocka_unit_test(test_depth_limit),    cmocka_unit_test(test_deep_bounded),
+        cmocka_unit_test(test_boundary_limit), cmocka_unit_test(test_long_boundary_line),
+        cmocka_unit_test(test_unfinished),     cmocka_unit_test(test_part_ends_in_headers),
+        cmocka_unit_test(test_is_mime_header), cmocka_unit_test(test_garbage),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
