@@ -72,7 +72,11 @@
  *	Writing: output collects in the write buffer and goes out through
  *	the write hook (by default timed_write(), which never raises SIGPIPE
  *	on a socket) when the buffer fills, on vstream_fflush(), before a
- *	read that needs the descriptor, and on close. The write functions
+ *	read that needs the descriptor, and on close. With the default hook
+ *	a socket is first written without waiting (send(2), MSG_DONTWAIT),
+ *	and only when it has no room does timed_write() wait for it with
+ *	the stream's timeout; a regular file is written with write(2). The
+ *	write functions
  *	return 0 (putc: the byte) or VSTREAM_EOF. A failed write sets the
  *	error flag (and the timeout flag if it timed out), discards the
  *	pending output, and makes every later write fail until
@@ -86,6 +90,13 @@
  *	offset. On a regular file a write after reads without a seek is
  *	placed at the logical position too (the read-ahead is dropped
  *	first), so a queue file record can be rewritten in place.
+ *	On a regular file read through the default hook the stream keeps
+ *	track of the descriptor's offset, so that vstream_ftell() costs no
+ *	system call while reading and vstream_fseek() to where the
+ *	descriptor already is costs none either; after a write it asks the
+ *	kernel again. A caller must therefore not move the offset of a
+ *	stream's descriptor behind its back (pread()/pwrite() on
+ *	vstream_fileno() do not move it).
  *
  *	vstream_set_io() replaces the read and/or write hook (TLS); a NULL
  *	hook restores the default. The context is passed to both hooks.
@@ -103,6 +114,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +132,7 @@ struct VSTREAM {
     int fd;
     int oflags;            /* O_RDONLY, O_WRONLY or O_RDWR */
     int is_file;           /* regular file: seekable, positions matter */
+    int is_sock;           /* socket: output is tried without waiting first */
     int flags;             /* VSTREAM_FLAG_* */
     int timeout;           /* seconds, 0 = none */
     char *path;
@@ -131,6 +144,8 @@ struct VSTREAM {
     size_t rend;           /* end of valid read data */
     char *wbuf;
     size_t wlen;           /* pending output bytes */
+    off_t pos;             /* the descriptor's file offset, when pos_ok */
+    int pos_ok;            /* regular file: pos is known (no lseek needed) */
     VSTRING *fmt;          /* scratch for vstream_fprintf */
 };
 
@@ -144,7 +159,10 @@ VSTREAM *vstream_fdopen(int fd, int oflags)
 
     vp->fd = fd;
     vp->oflags = oflags & O_ACCMODE;
-    vp->is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (fstat(fd, &st) == 0) {
+        vp->is_file = S_ISREG(st.st_mode);
+        vp->is_sock = S_ISSOCK(st.st_mode);
+    }
     vp->read_fn = timed_read;
     vp->write_fn = timed_write;
     snprintf(name, sizeof(name), "fd %d", fd);
@@ -251,12 +269,19 @@ static int vstream_write_all(VSTREAM *vp, const char *buf, size_t len)
 {
     ssize_t n;
 
+    vp->pos_ok = 0;                     /* O_APPEND, or a short write: ask again */
     while (len > 0) {
         /* a regular file needs neither poll nor send(): write directly */
-        if (vp->is_file && vp->write_fn == timed_write)
+        if (vp->is_file && vp->write_fn == timed_write) {
             n = write(vp->fd, buf, len);
-        else
+        } else if (vp->is_sock && vp->write_fn == timed_write) {
+            /* a socket almost always has room: wait (with the timeout) only when it has none */
+            n = send(vp->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                n = timed_write(vp->fd, (void *) buf, len, vp->timeout, vp->context);
+        } else {
             n = vp->write_fn(vp->fd, (void *) buf, len, vp->timeout, vp->context);
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -313,6 +338,10 @@ static int vstream_fill(VSTREAM *vp)
     if ((size_t) n > VSTREAM_BUFSIZE)
         msg_panic("vstream_fill: %s: read hook returned %zd > %d", vp->path, n,
                   VSTREAM_BUFSIZE);
+    if (vp->pos_ok && vp->read_fn == timed_read)
+        vp->pos += n;
+    else
+        vp->pos_ok = 0;
     vp->rpos = 1;
     vp->rend = 1 + (size_t) n;
     return 0;
@@ -394,11 +423,17 @@ void vstream_purge_input(VSTREAM *vp)
 static int vstream_drop_readahead(VSTREAM *vp)
 {
     size_t ahead = vp->rend - vp->rpos;
+    off_t pos;
 
     vp->rpos = vp->rend = 1;
-    if (ahead > 0 && lseek(vp->fd, -(off_t) ahead, SEEK_CUR) < 0) {
-        vp->flags |= VSTREAM_FLAG_ERR;
-        return VSTREAM_EOF;
+    if (ahead > 0) {
+        if ((pos = lseek(vp->fd, -(off_t) ahead, SEEK_CUR)) < 0) {
+            vp->pos_ok = 0;
+            vp->flags |= VSTREAM_FLAG_ERR;
+            return VSTREAM_EOF;
+        }
+        vp->pos = pos;
+        vp->pos_ok = 1;
     }
     return 0;
 }
@@ -489,18 +524,30 @@ off_t vstream_fseek(VSTREAM *vp, off_t offset, int whence)
     if (whence == SEEK_CUR)
         offset -= (off_t) (vp->rend - vp->rpos);
     vp->rpos = vp->rend = 1;
-    if ((pos = lseek(vp->fd, offset, whence)) < 0)
+    if (whence == SEEK_SET && vp->pos_ok && offset == vp->pos) {
+        pos = offset;                           /* already there */
+    } else if ((pos = lseek(vp->fd, offset, whence)) < 0) {
+        vp->pos_ok = 0;
         return -1;
+    }
+    vp->pos = pos;
+    vp->pos_ok = vp->is_file;
     vp->flags &= ~VSTREAM_FLAG_EOF;
     return pos;
 }
 
 off_t vstream_ftell(VSTREAM *vp)
 {
-    off_t pos = lseek(vp->fd, 0, SEEK_CUR);
+    off_t pos;
 
-    if (pos < 0)
-        return -1;
+    if (vp->pos_ok) {
+        pos = vp->pos;
+    } else {
+        if ((pos = lseek(vp->fd, 0, SEEK_CUR)) < 0)
+            return -1;
+        vp->pos = pos;
+        vp->pos_ok = vp->is_file;
+    }
     return pos - (off_t) (vp->rend - vp->rpos) + (off_t) vp->wlen;
 }
 
