@@ -37,6 +37,14 @@
  *	runs in a later round, so a timer that re-arms itself cannot
  *	starve the loop. A timer is removed before its callback runs.
  *
+ *	The interest set changes only when the events wanted change: a
+ *	callback replaced, or a direction enabled again, costs no system
+ *	call. A listening socket watched for reading alone is registered
+ *	with EPOLLEXCLUSIVE: when several processes (the daemons of one
+ *	master.cf service) wait for the same socket, a new connection wakes
+ *	one idle process instead of all of them. Adding write interest to
+ *	such a socket re-registers it without the flag.
+ *
  *	The epoll instance is made on first use (close-on-exec). Failing
  *	epoll calls are fatal, except that epoll_wait() interrupted by a
  *	signal simply ends the round with no descriptor events.
@@ -48,6 +56,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +73,8 @@ typedef struct EVENT_FDREC {
     void *read_context;
     void *write_context;
     uint32_t gen;
+    uint32_t mask;          /* EPOLLIN/EPOLLOUT as registered; 0: not registered */
+    int exclusive;          /* registered with EPOLLEXCLUSIVE */
 } EVENT_FDREC;
 
 typedef struct EVENT_TIMER {
@@ -120,29 +131,56 @@ static EVENT_FDREC *event_fdrec(int fd)
             event_fds[i].read_fn = event_fds[i].write_fn = NULL;
             event_fds[i].read_context = event_fds[i].write_context = NULL;
             event_fds[i].gen = 0;
+            event_fds[i].mask = 0;
+            event_fds[i].exclusive = 0;
         }
         event_fds_size = new_size;
     }
     return event_fds + fd;
 }
 
+/* event_listener - is fd a listening socket? */
+static int event_listener(int fd)
+{
+    int on = 0;
+    socklen_t len = sizeof(on);
+
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
 /* event_update - make the epoll interest set match the record */
 static void event_update(int fd, EVENT_FDREC *rec, int was_registered)
 {
     struct epoll_event ev;
+    uint32_t mask = (rec->read_fn ? EPOLLIN : 0) | (rec->write_fn ? EPOLLOUT : 0);
     int op;
 
-    ev.events = (rec->read_fn ? EPOLLIN : 0) | (rec->write_fn ? EPOLLOUT : 0);
-    ev.data.u64 = ((uint64_t) rec->gen << 32) | (uint32_t) fd;
-    if (ev.events == 0) {
+    if (mask == 0) {
+        ev.events = 0;
+        ev.data.u64 = 0;
         if (was_registered && epoll_ctl(event_epfd, EPOLL_CTL_DEL, fd, &ev) < 0)
             msg_panic("epoll_ctl DEL fd %d: %m", fd);
         rec->gen++;
+        rec->mask = 0;
+        rec->exclusive = 0;
         return;
     }
+    if (was_registered && mask == rec->mask)
+        return;                                 /* only a callback changed */
+    /* EPOLLEXCLUSIVE cannot be modified: register such a descriptor anew */
+    if (was_registered && rec->exclusive) {
+        if (epoll_ctl(event_epfd, EPOLL_CTL_DEL, fd, &ev) < 0)
+            msg_panic("epoll_ctl DEL fd %d: %m", fd);
+        was_registered = 0;
+    }
+    ev.data.u64 = ((uint64_t) rec->gen << 32) | (uint32_t) fd;
+    rec->exclusive = !was_registered && mask == EPOLLIN && rec->write_fn == NULL
+                     && event_listener(fd);
+    ev.events = mask | (rec->exclusive ? EPOLLEXCLUSIVE : 0);
     op = was_registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(event_epfd, op, fd, &ev) < 0)
         msg_fatal("epoll_ctl %s fd %d: %m", op == EPOLL_CTL_ADD ? "ADD" : "MOD", fd);
+    rec->mask = mask;
 }
 
 static int event_registered(EVENT_FDREC *rec)

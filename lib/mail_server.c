@@ -36,6 +36,10 @@
  *	served $max_use requests, when it has waited $max_idle seconds for
  *	one (both unless MAIL_SERVER_LONG_RUNNING), and when master closes
  *	the status pipe; a busy process finishes its request first. A
+ *	new client wakes only one of the idle processes that share a
+ *	listening socket (events.c), so a process that master retires
+ *	first serves a client already waiting on its listening descriptors
+ *	(which may have woken it alone), and takes no other. A
  *	request that runs longer than $daemon_timeout is ended by SIGALRM.
  *
  *	mail_server_service() and mail_server_type() return the -n and -t
@@ -227,6 +231,8 @@ static void mail_server_request_start(void)
 
 /* mail_server_master_event - master closed the status pipe */
 
+static void mail_server_take(int fd);
+
 static void mail_server_master_event(int fd, int event, void *context)
 {
     (void) event;
@@ -236,6 +242,14 @@ static void mail_server_master_event(int fd, int event, void *context)
     if (msg_verbose)
         msg_info("master disconnect -- exiting");
     mail_server_listen_enable(0);
+    /*
+     * A listening socket wakes one idle process per client (events.c,
+     * EPOLLEXCLUSIVE): a client that woke this process may be waiting for
+     * it alone, so serve it rather than leave it stranded.
+     */
+    for (int i = 0; i < ms.nlisten && !ms.standalone; i++)
+        if (readable(MAIL_SERVER_LISTEN_FD + i))
+            mail_server_take(MAIL_SERVER_LISTEN_FD + i);
     if (ms.kind != KIND_MULTI || ms.clients == 0)
         mail_server_exit();
 }
@@ -363,19 +377,15 @@ static void mail_server_read_trigger(int fd)
         mail_server_trigger(buf, len);
 }
 
-/* mail_server_accept_event - a listening descriptor is ready */
+/* mail_server_take - take one request from a listening descriptor */
 
-static void mail_server_accept_event(int fd, int event, void *context)
+static void mail_server_take(int fd)
 {
     char buf[MAIL_TRIGGER_MAX];
     ssize_t n;
     int cfd;
     int pfd;
 
-    (void) event;
-    (void) context;
-    if (ms.master_gone || mail_server_master_closed())
-        return;
     if (ms.kind == KIND_TRIGGER && (strcmp(ms.type, "fifo") == 0
                                     || strcmp(ms.type, "unix-dgram") == 0)) {
         n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -407,6 +417,18 @@ static void mail_server_accept_event(int fd, int event, void *context)
         cfd = pfd;
     }
     mail_server_serve(cfd);
+}
+
+/* mail_server_accept_event - a listening descriptor is ready */
+
+static void mail_server_accept_event(int fd, int event, void *context)
+{
+    (void) event;
+    (void) context;
+    /* a retired process takes only what already waits (master_event) */
+    if (ms.master_gone || mail_server_master_closed())
+        return;
+    mail_server_take(fd);
 }
 
 /* mail_server_usage - bad arguments */
