@@ -245,9 +245,13 @@ int rec_mark_done(VSTREAM *fp, off_t offset)
                  (long long)offset);
         return -1;
     }
-    /* read-ahead may hold the old byte: drop it, keeping the position */
-    if (vstream_bufferred(fp) > 0 && ((here = vstream_ftell(fp)) < 0 || rec_goto(fp, here) < 0))
-        return -1;
+    /* read-ahead that holds the old byte is dropped, keeping the position */
+    if (vstream_bufferred(fp) > 0) {
+        if ((here = vstream_ftell(fp)) < 0)
+            return -1;
+        if (offset >= here && offset < here + (off_t)vstream_bufferred(fp) && rec_goto(fp, here) < 0)
+            return -1;
+    }
     return 0;
 }
 

@@ -51,6 +51,8 @@ static void master_status_event(int fd, int event, void *context)
             master_status_report(serv, (pid_t) recs[i].pid, recs[i].status);
         if (serv->status_fd[0] != fd)
             break;                              /* the service was retired meanwhile */
+        if (n < (ssize_t) sizeof(recs))
+            break;                              /* drained: no read just to see EAGAIN */
     }
 }
 
