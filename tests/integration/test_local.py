@@ -175,7 +175,9 @@ def test_dot_forward_pipe_runs_as_recipient(chain, instance_factory, accounts):
         os.chown(fwd, bob.pw_uid, bob.pw_gid)
     inst = start(instance_factory, accounts, home_mailbox="Maildir/")
     send(inst, [f"{bob.pw_name}@mx.example.com"])
-    wait_mail(inst, lambda: (home / "forward.uid").exists(), ".forward command")
+    # the shell creates the file before id writes to it: wait for a whole line
+    wait_mail(inst, lambda: (home / "forward.uid").exists()
+              and (home / "forward.uid").read_text().endswith("\n"), ".forward command")
     assert (home / "forward.uid").read_text().strip() == str(bob.pw_uid)
     wait_mail(inst, lambda: maildir_messages(home / "Maildir"), "mailbox copy")
     if IS_ROOT:
