@@ -23,30 +23,7 @@
  *	void deliver_attr_format(NVTABLE *nv, VSTRING *out)
  *	int deliver_attr_parse(const char *buf, size_t len, NVTABLE *nv)
  *	int deliver_request_send(const DELIVER_REQUEST *req, VSTREAM *stream)
- *	void deliver_attr_format(NVTABLE *nv, VSTRING *out)
-{
-    VSTREAM *fp = mem_stream("attribute list");
-
-    vstring_reset(out);
-    vstream_set_io(fp, NULL, mem_write, out);
-    if (attr_print(fp, ATTR_NV(nv), ATTR_END) != 0)
-        msg_panic("deliver_attr_format: cannot format attributes");
-    vstream_fdclose(fp);
-}
-
-int deliver_attr_parse(const char *buf, size_t len, NVTABLE *nv)
-{
-    MEM_SRC src = {buf, len, 0};
-    VSTREAM *fp = mem_stream("attribute list");
-    int ret;
-
-    vstream_set_io(fp, mem_read, NULL, &src);
-    ret = attr_scan_nv(fp, ATTR_VALUE_MAX, nv);
-    vstream_fdclose(fp);
-    return ret;
-}
-
-ssize_t deliver_attr_complete(const char *buf, size_t len)
+ *	ssize_t deliver_attr_complete(const char *buf, size_t len)
  *	int deliver_reply_parse(const char *buf, size_t len, DELIVER_REQUEST *req)
  *	int deliver_reply_read(VSTREAM *stream, DELIVER_REQUEST *req)
  * DESCRIPTION
