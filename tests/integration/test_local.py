@@ -254,6 +254,9 @@ def test_two_concurrent_mbox_deliveries(chain, instance_factory, accounts):
     for t in threads:
         t.join()
     assert not errors
+    # read the box only once both deliveries are finished (a reader that does
+    # not take the mailbox lock can see the second one half written)
+    inst.wait_log(rf"to=<{carol.pw_name}@mx\.example\.com>.*status=sent", count=2, timeout=60)
     box = spool / carol.pw_name
     msgs = wait_mail(inst, lambda: (lambda m: m if len(m) == 2 else None)(mbox_messages(box)),
                      "two messages in one mailbox", timeout=60)
