@@ -19,10 +19,15 @@
  *	With a stable name, a file already in new/ under that name (found
  *	before writing, or by link(2) failing with EEXIST) means the
  *	message is there: the delivery succeeds without a second copy.
- *	See maildir.h for the result codes and texts.
+ *	PATH and its tmp, new and cur directories are made (as by
+ *	maildir_make_dirs()) when the file cannot be made in tmp/, or
+ *	linked into new/, because a directory is missing; an existing
+ *	maildir costs no directory system call. See maildir.h for the
+ *	result codes and texts.
  *
  *	maildir_make_dirs() creates path and any missing parent with mode
- *	(subject to the umask), like "mkdir -p". An existing component
+ *	(subject to the umask), like "mkdir -p", trying path itself first
+ *	and its parents only when one is missing. An existing component
  *	that is not a directory fails with ENOTDIR; a symbolic link to a
  *	directory is followed (deliveries run with the mailbox owner's
  *	privileges, so a link can lead nowhere the owner cannot write).
@@ -43,36 +48,49 @@
 
 #define MAILDIR_DEF_DSN "4.2.0"
 
+/* maildir_mkdir - one directory that may exist already; 0 or -1 with errno */
+static int maildir_mkdir(const char *path, mode_t mode)
+{
+    struct stat st;
+
+    if (mkdir(path, mode) == 0)
+        return 0;
+    if (errno != EEXIST || stat(path, &st) < 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
 int maildir_make_dirs(const char *path, mode_t mode)
 {
     char *copy = mystrdup(path);
     char *cp;
-    struct stat st;
     int status = 0;
     size_t len = strlen(copy);
 
     while (len > 1 && copy[len - 1] == '/')
         copy[--len] = 0;
+    /* usually nothing, or only the last component, is missing */
+    if ((status = maildir_mkdir(copy, mode)) == 0 || errno != ENOENT) {
+        int saved = errno;
+
+        myfree(copy);
+        errno = saved;
+        return status;
+    }
+    status = 0;
     for (cp = copy + 1;; cp++) {
         int last = (*cp == 0);
 
         if (*cp != '/' && !last)
             continue;
         *cp = 0;
-        if (mkdir(copy, mode) < 0) {
-            if (errno != EEXIST) {
-                status = -1;
-                break;
-            }
-            if (stat(copy, &st) < 0) {
-                status = -1;
-                break;
-            }
-            if (!S_ISDIR(st.st_mode)) {
-                errno = ENOTDIR;
-                status = -1;
-                break;
-            }
+        if (maildir_mkdir(copy, mode) < 0) {
+            status = -1;
+            break;
         }
         if (last)
             break;
@@ -109,6 +127,28 @@ static int maildir_fail(VSTRING *dsn, int err, VSTRING *why)
     return mailbox_status(vstring_str(dsn));
 }
 
+/* maildir_dirs - make the maildir and its tmp, new and cur directories */
+static int maildir_dirs(const char *base, VSTRING *dsn, VSTRING *why)
+{
+    static const char *subdirs[] = {"", "/tmp", "/new", "/cur"};
+    VSTRING *dir = vstring_alloc(100);
+    int status = MAILBOX_OK;
+    int err;
+
+    for (int i = 0; i < 4; i++) {
+        vstring_sprintf(dir, "%s%s", base, subdirs[i]);
+        if (maildir_make_dirs(vstring_str(dir), 0700) < 0) {
+            err = errno;
+            vstring_sprintf(why, "create maildir directory %s: %s", vstring_str(dir),
+                            strerror(err));
+            status = maildir_fail(dsn, err, why);
+            break;
+        }
+    }
+    vstring_free(dir);
+    return status;
+}
+
 int maildir_deliver(const char *path, const char *stable, off_t limit, MAILBOX_WRITE_FN write_fn,
                     void *context, VSTRING *dsn, VSTRING *why, VSTRING *name)
 {
@@ -132,20 +172,6 @@ int maildir_deliver(const char *path, const char *stable, off_t limit, MAILBOX_W
         vstring_truncate(base, vstring_len(base) - 1);
     maildir_host(host);
 
-    /* 1. the directories */
-    for (int i = 0; i < 4; i++) {
-        static const char *subdirs[] = {"", "/tmp", "/new", "/cur"};
-
-        vstring_sprintf(dst, "%s%s", vstring_str(base), subdirs[i]);
-        if (maildir_make_dirs(vstring_str(dst), 0700) < 0) {
-            err = errno;
-            vstring_sprintf(why, "create maildir directory %s: %s", vstring_str(dst),
-                            strerror(err));
-            status = maildir_fail(dsn, err, why);
-            goto done;
-        }
-    }
-
     /* a stable name: is this copy already there? */
     if (stable) {
         if (stable[strspn(stable, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -157,11 +183,17 @@ int maildir_deliver(const char *path, const char *stable, off_t limit, MAILBOX_W
             goto done;
     }
 
-    /* 2. the file in tmp/ */
+    /* 1. the file in tmp/ (the directories are made when they are missing) */
     gettimeofday(&tv, NULL);
     vstring_sprintf(tmp, "%s/tmp/%ld.M%ldP%ld_%lu.%s", vstring_str(base), (long)tv.tv_sec,
                     (long)tv.tv_usec, (long)getpid(), counter++, vstring_str(host));
-    if ((fd = safe_create(vstring_str(tmp), O_WRONLY, 0600, NULL)) < 0) {
+    if ((fd = safe_create(vstring_str(tmp), O_WRONLY, 0600, NULL)) < 0
+        && (errno == ENOENT || errno == ENOTDIR)) {
+        if ((status = maildir_dirs(vstring_str(base), dsn, why)) != MAILBOX_OK)
+            goto done;
+        fd = safe_create(vstring_str(tmp), O_WRONLY, 0600, NULL);
+    }
+    if (fd < 0) {
         err = errno;
         vstring_sprintf(why, "create maildir file %s: %s", vstring_str(tmp), strerror(err));
         status = maildir_fail(dsn, err, why);
@@ -209,12 +241,18 @@ int maildir_deliver(const char *path, const char *stable, off_t limit, MAILBOX_W
         goto done;
     }
 
-    /* 3. the final name in new/ */
+    /* 2. the final name in new/ */
     if (stable == NULL)
         vstring_sprintf(dst, "%s/new/%ld.V%lxI%lxM%ld.%s", vstring_str(base), (long)tv.tv_sec,
                         (unsigned long)st.st_dev, (unsigned long)st.st_ino, (long)tv.tv_usec,
                         vstring_str(host));
-    if (link(vstring_str(tmp), vstring_str(dst)) == 0) {
+    if ((rc = link(vstring_str(tmp), vstring_str(dst))) < 0 && errno == ENOENT) {
+        /* new/ went away since the file was made in tmp/ */
+        if ((status = maildir_dirs(vstring_str(base), dsn, why)) != MAILBOX_OK)
+            goto done;
+        rc = link(vstring_str(tmp), vstring_str(dst));
+    }
+    if (rc == 0) {
         (void)unlink(vstring_str(tmp));
     } else if (errno == EEXIST && stable) {
         (void)unlink(vstring_str(tmp)); /* delivered meanwhile by someone else */
