@@ -100,14 +100,16 @@ int maildir_make_dirs(const char *path, mode_t mode)
     return status;
 }
 
-/* maildir_host - this host's name, with '/' and ':' escaped */
+/* maildir_host - this host's name, with '/' and ':' escaped (asked once per process) */
 static void maildir_host(VSTRING *out)
 {
-    char host[256];
+    static char host[256];
 
-    if (gethostname(host, sizeof(host) - 1) < 0)
-        strcpy(host, "localhost");
-    host[sizeof(host) - 1] = 0;
+    if (host[0] == 0) {
+        if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == 0)
+            strcpy(host, "localhost");
+        host[sizeof(host) - 1] = 0;
+    }
     vstring_reset(out);
     for (const char *cp = host; *cp; cp++) {
         if (*cp == '/')

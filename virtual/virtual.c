@@ -55,6 +55,7 @@
 
 #define VIRTUAL_RELAY "virtual"
 
+static int virtual_root;                /* started as root: deliver as the mailbox owner */
 static MAPS *virtual_mailbox_maps;
 static MAPS *virtual_uid_maps;
 static MAPS *virtual_gid_maps;
@@ -177,7 +178,7 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
         virtual_config_error(req, i, vstring_str(why));
         goto done;
     }
-    if (gid == 0 && getuid() == 0) {
+    if (gid == 0 && virtual_root) {
         vstring_sprintf(why, "recipient %s: gid 0 in virtual_gid_maps", rcpt->address);
         virtual_config_error(req, i, vstring_str(why));
         goto done;
@@ -190,7 +191,7 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
     src.sender = req->sender;
     src.delivered = rcpt->address;
     src.orig_rcpt = *rcpt->orig ? rcpt->orig : rcpt->address;
-    if (getuid() == 0)
+    if (virtual_root)
         set_eugid((uid_t)uid, (gid_t)gid, NULL);
     if (vstring_end(path)[-1] == '/') {
         src.flags = MAILBOX_COPY_MAILDIR;
@@ -198,7 +199,7 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
                         (long long)rcpt->offset);
         status = maildir_deliver(vstring_str(path), vstring_str(stable), var_virtual_mailbox_limit,
                                  mailbox_copy, &src, dsn, why, NULL);
-        if (getuid() == 0)
+        if (virtual_root)
             set_eugid(0, 0, NULL);
         if (status == MAILBOX_OK)
             (void)deliver_sent(req, i, VIRTUAL_RELAY, "2.0.0", "delivered to maildir");
@@ -217,7 +218,7 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
     opts.lock_delay = (int)var_deliver_lock_delay;
     opts.stale_time = (int)var_stale_lock_time;
     opts.limit = var_virtual_mailbox_limit;
-    if (getuid() == 0)
+    if (virtual_root)
         opts.owner = (uid_t)uid;
     status = MAILBOX_OK;
     if ((slash = strrchr(vstring_str(path), '/')) != NULL && slash > vstring_str(path)) {
@@ -233,7 +234,7 @@ static void virtual_deliver(DELIVER_REQUEST *req, int i, VSTREAM *queue)
     }
     if (status == MAILBOX_OK)
         status = mbox_deliver(vstring_str(path), &opts, mailbox_copy, &src, dsn, why);
-    if (getuid() == 0)
+    if (virtual_root)
         set_eugid(0, 0, NULL);
     if (status == MAILBOX_OK)
         (void)deliver_sent(req, i, VIRTUAL_RELAY, "2.0.0", "delivered to mailbox");
@@ -276,6 +277,7 @@ static void virtual_pre_init(const char *service, char **args)
 {
     (void)service;
     (void)args;
+    virtual_root = getuid() == 0;
     virtual_mailbox_maps =
         maps_create("virtual_mailbox_maps", var_virtual_mailbox_maps, DICT_FLAG_DEFAULT);
     virtual_uid_maps = maps_create("virtual_uid_maps", var_virtual_uid_maps, DICT_FLAG_DEFAULT);
